@@ -1,0 +1,7 @@
+//! NOORMME's Rust core: connection pool, execution and row encoding, with a
+//! thin napi layer on top (`napi_api`). Everything but `napi_api` runs under
+//! `cargo test` without Node.
+
+pub mod error;
+pub mod exec;
+pub mod pool;

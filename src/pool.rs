@@ -1,0 +1,902 @@
+//! The connection pool: one writer, a few readers in WAL mode, worker threads
+//! for statements too slow to run on the JS thread, and periodic checkpoints.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex, RwLock};
+use rusqlite::{Connection, InterruptHandle, OpenFlags};
+
+use crate::error::{code_name, Error, Result};
+use crate::exec::{self, Budget, Encoded, Param, StatementInfo};
+
+const NO_DEADLINE: u64 = u64::MAX;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Reader connections (and threads); `None` picks from the core count.
+    pub readers: Option<usize>,
+    /// How long a write waits for another process's lock before `BusyError`.
+    pub busy_timeout: Duration,
+    pub readonly: bool,
+    /// `PRAGMA name = value` applied to every connection after the defaults.
+    pub pragmas: Vec<(String, String)>,
+    /// How long a read may run on the JS thread before moving to a reader.
+    pub inline_budget: Duration,
+    pub checkpoint_interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            readers: None,
+            busy_timeout: Duration::from_millis(5000),
+            readonly: false,
+            pragmas: Vec::new(),
+            inline_budget: Duration::from_millis(4),
+            checkpoint_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Which connection a statement needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Read,
+    Write,
+}
+
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub path: String,
+    pub journal_mode: String,
+    pub wal: bool,
+    pub readers: usize,
+    pub readonly: bool,
+    pub fallback_reason: Option<String>,
+    pub sqlite_version: String,
+}
+
+/// A connection shared between the JS thread (inline runs) and one worker.
+struct Slot {
+    conn: Mutex<Connection>,
+    /// Nanoseconds since `epoch` after which the progress handler interrupts.
+    deadline: Arc<AtomicU64>,
+    epoch: Instant,
+    budget: Duration,
+}
+
+impl Slot {
+    fn new(mut conn: Connection, budget: Duration) -> Result<Self> {
+        let deadline = Arc::new(AtomicU64::new(NO_DEADLINE));
+        let epoch = Instant::now();
+        let watched = deadline.clone();
+        conn.progress_handler(
+            1000,
+            Some(move || {
+                let limit = watched.load(Ordering::Relaxed);
+                limit != NO_DEADLINE && epoch.elapsed().as_nanos() as u64 > limit
+            }),
+        )?;
+        Ok(Slot {
+            conn: Mutex::new(conn),
+            deadline,
+            epoch,
+            budget,
+        })
+    }
+}
+
+impl Budget for Slot {
+    fn arm(&self, readonly: bool) {
+        // Interrupting a write inside a transaction would roll the whole
+        // transaction back, so only reads are ever stopped.
+        if readonly {
+            let limit = (self.epoch.elapsed() + self.budget).as_nanos() as u64;
+            self.deadline.store(limit, Ordering::Relaxed);
+        }
+    }
+    fn disarm(&self) {
+        self.deadline.store(NO_DEADLINE, Ordering::Relaxed);
+    }
+}
+
+/// A unit of work for a worker; `None` means the pool closed before it ran.
+type Job = Box<dyn FnOnce(Option<&Connection>) + Send>;
+
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: Condvar,
+    closed: AtomicBool,
+}
+
+/// Threads that each own one connection and take jobs from a shared queue.
+struct Workers {
+    queue: Arc<Queue>,
+    threads: Vec<JoinHandle<()>>,
+    interrupts: Vec<InterruptHandle>,
+}
+
+impl Workers {
+    fn start(
+        name: &str,
+        slots: Vec<Arc<Slot>>,
+        idle: Option<(Duration, Arc<dyn Fn() + Send + Sync>)>,
+    ) -> Result<Workers> {
+        let queue = Arc::new(Queue {
+            jobs: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+            closed: AtomicBool::new(false),
+        });
+        let mut threads = Vec::new();
+        let mut interrupts = Vec::new();
+        for (i, slot) in slots.into_iter().enumerate() {
+            interrupts.push(slot.conn.lock().get_interrupt_handle());
+            let queue = queue.clone();
+            let idle = idle.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("noormme-{name}-{i}"))
+                .spawn(move || worker_loop(&queue, &slot, idle));
+            threads.push(spawned.map_err(|e| {
+                Error::usage("THREAD_SPAWN", format!("could not start a worker: {e}"))
+            })?);
+        }
+        Ok(Workers {
+            queue,
+            threads,
+            interrupts,
+        })
+    }
+
+    fn submit(&self, job: Job) {
+        self.queue.jobs.lock().push_back(job);
+        self.queue.ready.notify_one();
+    }
+
+    fn stop(&mut self) {
+        self.queue.closed.store(true, Ordering::Release);
+        for handle in &self.interrupts {
+            handle.interrupt();
+        }
+        self.queue.ready.notify_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+enum Next {
+    Run(Job),
+    Idle,
+    Stop,
+}
+
+fn worker_loop(queue: &Queue, slot: &Slot, idle: Option<(Duration, Arc<dyn Fn() + Send + Sync>)>) {
+    loop {
+        let next = {
+            let mut jobs = queue.jobs.lock();
+            loop {
+                if queue.closed.load(Ordering::Acquire) {
+                    break Next::Stop;
+                }
+                if let Some(job) = jobs.pop_front() {
+                    break Next::Run(job);
+                }
+                match &idle {
+                    Some((every, _)) => {
+                        if queue.ready.wait_for(&mut jobs, *every).timed_out() && jobs.is_empty() {
+                            break Next::Idle;
+                        }
+                    }
+                    None => queue.ready.wait(&mut jobs),
+                }
+            }
+        };
+        match next {
+            Next::Run(job) => {
+                let conn = slot.conn.lock();
+                // A panicking job must not take the worker (and every later query)
+                // down with it; the job's own guard reports to its caller.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&conn))));
+            }
+            Next::Idle => {
+                if let Some((_, hook)) = &idle {
+                    hook();
+                }
+            }
+            Next::Stop => {
+                // Whatever is still queued is told the pool closed, so no
+                // caller waits forever.
+                let left: Vec<Job> = queue.jobs.lock().drain(..).collect();
+                for job in left {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(None)));
+                }
+                return;
+            }
+        }
+    }
+}
+
+pub struct Pool {
+    path: String,
+    options: Options,
+    info: Info,
+    writer: Option<Arc<Slot>>,
+    /// The connection reads use on the JS thread (the writer when single-connection).
+    inline_reader: Arc<Slot>,
+    read_workers: Mutex<Option<Workers>>,
+    write_worker: Mutex<Option<Workers>>,
+    statements: RwLock<Vec<Arc<StatementInfo>>>,
+    wrote_since_checkpoint: Arc<AtomicBool>,
+    closed: AtomicBool,
+}
+
+/// What `register` tells the caller about a statement.
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub id: u32,
+    pub readonly: bool,
+    /// One entry per parameter: its name with prefix (`:email`), or `None` for `?`.
+    pub params: Vec<Option<String>>,
+}
+
+impl Pool {
+    pub fn open(path: &str, options: Options) -> Result<Pool> {
+        let memory = path.is_empty() || path == ":memory:" || path.contains("mode=memory");
+        let abs = if memory {
+            ":memory:".to_string()
+        } else {
+            absolute(path)
+        };
+        if !memory {
+            check_directory(&abs)?;
+        }
+        let budget = options.inline_budget;
+        let first = open_connection(&abs, &options, memory)?;
+        let sqlite_version = rusqlite::version().to_string();
+        let wrote = Arc::new(AtomicBool::new(false));
+
+        if options.readonly {
+            let mode: String = first
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .map_err(|e| connection_error(&abs, e.into()))?;
+            let readers = if memory { 0 } else { reader_count(&options) };
+            let inline_reader = Arc::new(Slot::new(first, budget)?);
+            let mut slots = Vec::new();
+            for _ in 0..readers {
+                slots.push(Arc::new(Slot::new(
+                    open_connection(&abs, &options, memory)?,
+                    budget,
+                )?));
+            }
+            let info = Info {
+                path: abs.clone(),
+                wal: mode == "wal",
+                journal_mode: mode,
+                readers,
+                readonly: true,
+                fallback_reason: None,
+                sqlite_version,
+            };
+            let (read_workers, write_worker) = if readers == 0 {
+                (
+                    None,
+                    Some(Workers::start("reader", vec![inline_reader.clone()], None)?),
+                )
+            } else {
+                (Some(Workers::start("reader", slots, None)?), None)
+            };
+            return Ok(Pool {
+                path: abs,
+                options,
+                info,
+                writer: None,
+                inline_reader,
+                read_workers: Mutex::new(read_workers),
+                write_worker: Mutex::new(write_worker),
+                statements: RwLock::new(Vec::new()),
+                wrote_since_checkpoint: wrote,
+                closed: AtomicBool::new(false),
+            });
+        }
+
+        if first
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|e| connection_error(&abs, e.into()))?
+        {
+            return Err(read_only_file(&abs));
+        }
+        let mode: String = first
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .map_err(|e| connection_error(&abs, e.into()))?;
+        let wal = mode.eq_ignore_ascii_case("wal");
+        let fallback_reason = if wal {
+            None
+        } else if memory {
+            Some(
+                "in-memory databases cannot use WAL: one connection serves reads and writes".into(),
+            )
+        } else {
+            Some(format!(
+                "PRAGMA journal_mode=WAL answered '{mode}': one connection serves reads and writes"
+            ))
+        };
+        let writer = Arc::new(Slot::new(first, budget)?);
+        let checkpoint_target = writer.clone();
+        let wrote_flag = wrote.clone();
+        let checkpoint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            checkpoint_if_idle(&checkpoint_target, &wrote_flag);
+        });
+        let idle = wal.then(|| (options.checkpoint_interval, checkpoint));
+        let write_worker = Workers::start("writer", vec![writer.clone()], idle)?;
+
+        let (inline_reader, read_workers, readers) = if wal {
+            let readers = reader_count(&options);
+            let inline_reader =
+                Arc::new(Slot::new(open_connection(&abs, &options, false)?, budget)?);
+            let mut slots = Vec::new();
+            for _ in 0..readers {
+                slots.push(Arc::new(Slot::new(
+                    open_connection(&abs, &options, false)?,
+                    budget,
+                )?));
+            }
+            (
+                inline_reader,
+                Some(Workers::start("reader", slots, None)?),
+                readers,
+            )
+        } else {
+            (writer.clone(), None, 0)
+        };
+        Ok(Pool {
+            info: Info {
+                path: abs.clone(),
+                journal_mode: mode.to_ascii_lowercase(),
+                wal,
+                readers,
+                readonly: false,
+                fallback_reason,
+                sqlite_version,
+            },
+            path: abs,
+            options,
+            writer: Some(writer),
+            inline_reader,
+            read_workers: Mutex::new(read_workers),
+            write_worker: Mutex::new(Some(write_worker)),
+            statements: RwLock::new(Vec::new()),
+            wrote_since_checkpoint: wrote,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed_error(&self.path));
+        }
+        Ok(())
+    }
+
+    /// Compiles `sql` once to learn whether it writes and what parameters it takes.
+    pub fn register(&self, sql: &str, internal: bool) -> Result<Registered> {
+        self.ensure_open()?;
+        if !internal && exec::is_transaction_control(sql) {
+            return Err(Error::usage(
+                "TRANSACTION_STATEMENT",
+                "transactions are managed by NOORMME: use db.transaction(async (tx) => { ... }) instead of BEGIN/COMMIT/SAVEPOINT",
+            ));
+        }
+        let slot = self.writer.as_ref().unwrap_or(&self.inline_reader);
+        let (readonly, params) = {
+            let conn = slot.conn.lock();
+            let stmt = conn.prepare_cached(sql)?;
+            let params = (1..=stmt.parameter_count())
+                .map(|i| stmt.parameter_name(i).map(str::to_owned))
+                .collect();
+            (stmt.readonly(), params)
+        };
+        let mut statements = self.statements.write();
+        statements.push(Arc::new(StatementInfo::new(sql.to_owned(), readonly)));
+        Ok(Registered {
+            id: (statements.len() - 1) as u32,
+            readonly,
+            params,
+        })
+    }
+
+    fn statement(&self, id: u32) -> Result<Arc<StatementInfo>> {
+        self.statements
+            .read()
+            .get(id as usize)
+            .cloned()
+            .ok_or_else(|| Error::usage("UNKNOWN_STATEMENT", format!("no statement #{id}")))
+    }
+
+    fn slot_for(&self, target: Target) -> Result<&Arc<Slot>> {
+        match target {
+            Target::Read => Ok(&self.inline_reader),
+            Target::Write => self.writer.as_ref().ok_or_else(|| {
+                Error::usage(
+                    "READONLY_DATABASE",
+                    format!(
+                        "{} was opened with readonly: true; writes are refused",
+                        self.path
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// Runs on the calling (JS) thread. `Error::OverBudget` means "run it
+    /// with `submit` instead": the connection was busy or the read was slow.
+    pub fn run_inline(&self, id: u32, params: &[Param], target: Target) -> Result<Encoded> {
+        self.ensure_open()?;
+        let info = self.statement(id)?;
+        let slot = self.slot_for(target)?;
+        let Some(conn) = slot.conn.try_lock() else {
+            return Err(Error::OverBudget);
+        };
+        match exec::run(&conn, &info, params, Some(slot.as_ref())) {
+            Err(e) if e.is_busy() => Err(Error::OverBudget),
+            Err(Error::OverBudget) => {
+                exec::forget_columns(&info);
+                Err(Error::OverBudget)
+            }
+            other => {
+                if target == Target::Write {
+                    self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
+                }
+                other
+            }
+        }
+    }
+
+    /// Runs a registered statement on a worker; `done` is called from that thread.
+    pub fn run_async(
+        &self,
+        id: u32,
+        params: Vec<Param>,
+        target: Target,
+        done: impl FnOnce(Result<Encoded>) + Send + 'static,
+    ) {
+        let info = match self.ensure_open().and_then(|_| self.statement(id)) {
+            Ok(info) => info,
+            Err(e) => return done(Err(e)),
+        };
+        let busy_timeout = self.options.busy_timeout;
+        if target == Target::Write {
+            self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
+        }
+        self.submit(
+            target,
+            move |conn| retry_busy(busy_timeout, || exec::run(conn, &info, &params, None)),
+            done,
+        );
+    }
+
+    /// Runs a script of several statements on the writer (migrations, seeds).
+    pub fn exec_script(&self, sql: String, done: impl FnOnce(Result<()>) + Send + 'static) {
+        if let Err(e) = self
+            .ensure_open()
+            .and_then(|_| self.slot_for(Target::Write).map(|_| ()))
+        {
+            return done(Err(e));
+        }
+        self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
+        let busy_timeout = self.options.busy_timeout;
+        self.submit(
+            Target::Write,
+            move |conn| retry_busy(busy_timeout, || Ok(conn.execute_batch(&sql)?)),
+            done,
+        );
+    }
+
+    fn submit<T: Send + 'static>(
+        &self,
+        target: Target,
+        work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        done: impl FnOnce(Result<T>) + Send + 'static,
+    ) {
+        let path = self.path.clone();
+        let job: Job = Box::new(move |conn| {
+            let result = match conn {
+                None => Err(closed_error(&path)),
+                Some(conn) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)))
+                    .unwrap_or_else(|_| {
+                        Err(Error::usage(
+                            "INTERNAL",
+                            "an internal error stopped this statement (the connection is still usable)",
+                        ))
+                    }),
+            };
+            done(result)
+        });
+        let readers = self.read_workers.lock();
+        match (target, readers.as_ref()) {
+            (Target::Read, Some(workers)) => workers.submit(job),
+            _ => {
+                drop(readers);
+                match self.write_worker.lock().as_ref() {
+                    Some(workers) => workers.submit(job),
+                    None => job(None),
+                }
+            }
+        }
+    }
+
+    /// Stops the workers (interrupting running statements) and closes every
+    /// connection. Pending jobs that never ran report `POOL_CLOSED`.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(mut w) = self.read_workers.lock().take() {
+            w.stop();
+        }
+        if let Some(mut w) = self.write_worker.lock().take() {
+            w.stop();
+        }
+        if let Some(writer) = &self.writer {
+            let conn = writer.conn.lock();
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            if self.info.wal {
+                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+            }
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn closed_error(path: &str) -> Error {
+    Error::usage(
+        "POOL_CLOSED",
+        format!("the database {path} has been closed; open a new NOORMME instance"),
+    )
+}
+
+/// Retries a unit of work while SQLite answers SQLITE_BUSY, with growing
+/// pauses, until `timeout`; then reports `BusyError`.
+fn retry_busy<T>(timeout: Duration, mut work: impl FnMut() -> Result<T>) -> Result<T> {
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(500);
+    loop {
+        match work() {
+            Err(e) if e.is_busy() => {
+                let waited = started.elapsed();
+                if waited >= timeout {
+                    return Err(Error::Busy {
+                        waited_ms: waited.as_millis() as u64,
+                        detail: e.to_string(),
+                    });
+                }
+                std::thread::sleep(pause.min(timeout - waited));
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn checkpoint_if_idle(writer: &Slot, wrote: &AtomicBool) {
+    if !wrote.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Some(conn) = writer.conn.try_lock() {
+        // A checkpoint inside an open transaction would fail; the next idle tick retries.
+        if conn.is_autocommit() {
+            let done: rusqlite::Result<(i64, i64, i64)> =
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                });
+            if matches!(done, Ok((0, _, _))) {
+                wrote.store(false, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+fn reader_count(options: &Options) -> usize {
+    options.readers.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(2, 4)
+    })
+}
+
+fn absolute(path: &str) -> String {
+    let p = Path::new(path);
+    let joined: PathBuf = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    // Normalise `.` and `..` without touching the file system, so a file
+    // that does not exist yet still gets one canonical spelling.
+    let mut out = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out.to_string_lossy().into_owned()
+}
+
+fn check_directory(abs: &str) -> Result<()> {
+    let dir = Path::new(abs).parent().unwrap_or(Path::new("/"));
+    if !dir.is_dir() {
+        return Err(Error::Connection {
+            path: abs.to_owned(),
+            code: "SQLITE_CANTOPEN",
+            raw_code: rusqlite::ffi::SQLITE_CANTOPEN,
+            message: format!(
+                "cannot open {abs}: the directory {} does not exist. Create it first (mkdir -p) or fix the path.",
+                dir.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn read_only_file(abs: &str) -> Error {
+    Error::Connection {
+        path: abs.to_owned(),
+        code: "SQLITE_READONLY",
+        raw_code: rusqlite::ffi::SQLITE_READONLY,
+        message: format!(
+            "{abs} can only be opened read-only by this process (file or directory permissions). Fix the permissions, or pass readonly: true if you only read."
+        ),
+    }
+}
+
+/// Rewrites open-time failures as `ConnectionError` with the path and a remedy.
+fn connection_error(abs: &str, err: Error) -> Error {
+    let Error::Sqlite {
+        raw_code, message, ..
+    } = err
+    else {
+        return err;
+    };
+    let hint = match raw_code & 0xff {
+        26 => format!("{abs} is not a SQLite database (its header is not SQLite's). Check the path: it may point at another kind of file."),
+        14 => format!("cannot open {abs}: {message}. Check that the file exists and the path is right."),
+        8 => return read_only_file(abs),
+        11 => format!("{abs} is corrupt: {message}. Restore it from a backup."),
+        _ => format!("cannot open {abs}: {message}"),
+    };
+    Error::Connection {
+        path: abs.to_owned(),
+        code: code_name(raw_code),
+        raw_code,
+        message: hint,
+    }
+}
+
+fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    if options.readonly {
+        flags |= OpenFlags::SQLITE_OPEN_READ_ONLY;
+    } else {
+        flags |= OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = if memory {
+        Connection::open_in_memory_with_flags(flags)
+    } else {
+        Connection::open_with_flags(abs, flags)
+    }
+    .map_err(|e| connection_error(abs, e.into()))?;
+    conn.set_prepared_statement_cache_capacity(128);
+    // The JS thread must never sleep in SQLite's busy handler: BUSY is
+    // answered by moving the work to a worker, which retries with backoff.
+    conn.busy_timeout(Duration::ZERO)?;
+    let defaults = [
+        ("synchronous", "NORMAL"),
+        ("foreign_keys", "ON"),
+        ("temp_store", "MEMORY"),
+        ("cache_size", "-8000"),
+        ("journal_size_limit", "67108864"),
+    ];
+    for (name, value) in defaults.iter().map(|(n, v)| (*n, *v)).chain(
+        options
+            .pragmas
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    ) {
+        apply_pragma(&conn, name, value).map_err(|e| connection_error(abs, e))?;
+    }
+    Ok(conn)
+}
+
+/// Pragma names and values come from options, not from SQL: both are checked
+/// to be plain words or numbers so no option can smuggle a statement in.
+fn apply_pragma(conn: &Connection, name: &str, value: &str) -> Result<()> {
+    let name_ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let value_ok = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if !name_ok || !value_ok {
+        return Err(Error::usage(
+            "INVALID_PRAGMA",
+            format!("pragma {name:?} = {value:?} is not a plain name and value"),
+        ));
+    }
+    conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    fn temp_db() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db").to_string_lossy().into_owned();
+        (dir, path)
+    }
+
+    fn wait<T: Send + 'static>(f: impl FnOnce(Box<dyn FnOnce(T) + Send>)) -> T {
+        let (tx, rx) = mpsc::channel();
+        f(Box::new(move |v| tx.send(v).unwrap()));
+        rx.recv_timeout(Duration::from_secs(10)).unwrap()
+    }
+
+    #[test]
+    fn opens_in_wal_with_readers_and_defaults() {
+        let (_d, path) = temp_db();
+        let pool = Pool::open(
+            &path,
+            Options {
+                readers: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(pool.info().wal);
+        assert_eq!(pool.info().readers, 2);
+        let id = pool.register("PRAGMA foreign_keys", false).unwrap().id;
+        let enc = pool.run_inline(id, &[], Target::Read).unwrap();
+        assert_eq!(enc.cells[0], 1.0);
+    }
+
+    #[test]
+    fn memory_falls_back_to_one_connection_and_says_why() {
+        let pool = Pool::open(":memory:", Options::default()).unwrap();
+        assert!(!pool.info().wal);
+        assert_eq!(pool.info().readers, 0);
+        assert!(pool
+            .info()
+            .fallback_reason
+            .as_deref()
+            .unwrap()
+            .contains("in-memory"));
+        // Reads and writes see the same single database.
+        let w = pool.register("CREATE TABLE t(x)", false).unwrap().id;
+        pool.run_inline(w, &[], Target::Write).unwrap();
+        let r = pool.register("SELECT count(*) FROM t", false).unwrap().id;
+        let enc: Result<Encoded> = wait(|done| pool.run_async(r, vec![], Target::Read, done));
+        assert_eq!(enc.unwrap().cells[0], 0.0);
+    }
+
+    #[test]
+    fn slow_inline_read_is_stopped_then_runs_on_a_reader() {
+        let (_d, path) = temp_db();
+        let pool = Pool::open(&path, Options::default()).unwrap();
+        let slow = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000000) SELECT count(*) FROM c";
+        let id = pool.register(slow, false).unwrap().id;
+        let started = Instant::now();
+        assert!(matches!(
+            pool.run_inline(id, &[], Target::Read),
+            Err(Error::OverBudget)
+        ));
+        assert!(started.elapsed() < Duration::from_millis(100));
+        let enc = wait(|done| pool.run_async(id, vec![], Target::Read, done)).unwrap();
+        assert_eq!(enc.cells[0], 3_000_000.0);
+        // The names were withheld from the stopped run, so the real result carries them.
+        assert!(enc.column_names.is_some());
+    }
+
+    #[test]
+    fn transaction_statements_are_refused_unless_internal() {
+        let pool = Pool::open(":memory:", Options::default()).unwrap();
+        assert!(matches!(
+            pool.register("BEGIN", false),
+            Err(Error::Usage {
+                code: "TRANSACTION_STATEMENT",
+                ..
+            })
+        ));
+        assert!(pool.register("BEGIN IMMEDIATE", true).is_ok());
+    }
+
+    #[test]
+    fn write_waits_for_another_connection_then_reports_busy() {
+        let (_d, path) = temp_db();
+        let pool = Pool::open(
+            &path,
+            Options {
+                busy_timeout: Duration::from_millis(150),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let id = pool.register("CREATE TABLE t(x)", false).unwrap().id;
+        assert!(matches!(
+            pool.run_inline(id, &[], Target::Write),
+            Err(Error::OverBudget)
+        ));
+        let started = Instant::now();
+        let err = wait(|done| pool.run_async(id, vec![], Target::Write, done)).unwrap_err();
+        assert!(matches!(err, Error::Busy { .. }), "{err:?}");
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        other.execute_batch("COMMIT").unwrap();
+        // Once the lock is free the same statement goes through.
+        assert!(wait(|done| pool.run_async(id, vec![], Target::Write, done)).is_ok());
+    }
+
+    #[test]
+    fn missing_directory_and_non_database_are_connection_errors() {
+        let (dir, _) = temp_db();
+        let missing = dir.path().join("nope/x.db");
+        match Pool::open(missing.to_str().unwrap(), Options::default()) {
+            Err(Error::Connection { message, .. }) => assert!(message.contains("does not exist")),
+            other => panic!("{:?}", other.err()),
+        }
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, vec![b'x'; 4096]).unwrap();
+        match Pool::open(junk.to_str().unwrap(), Options::default()) {
+            Err(Error::Connection { code, .. }) => assert_eq!(code, "SQLITE_NOTADB"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn pragma_options_cannot_inject_sql() {
+        let pool = Pool::open(
+            ":memory:",
+            Options {
+                pragmas: vec![("cache_size".into(), "1; DROP TABLE x".into())],
+                ..Default::default()
+            },
+        );
+        assert!(matches!(
+            pool,
+            Err(Error::Usage {
+                code: "INVALID_PRAGMA",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn absolute_paths_are_normalised() {
+        assert_eq!(absolute("/a/b/../c/./d.db"), "/a/c/d.db");
+    }
+}
