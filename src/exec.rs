@@ -149,6 +149,7 @@ pub fn run(
     info: &StatementInfo,
     params: &[Param],
     budget: Option<&dyn Budget>,
+    always_send_names: bool,
 ) -> Result<Encoded> {
     let started = Instant::now();
     let mut stmt = conn.prepare_cached(&info.sql)?;
@@ -180,7 +181,7 @@ pub fn run(
     out.columns = stmt.column_count();
     let names_changed = {
         let mut sent = info.sent_columns.lock();
-        let same = sent.as_ref().is_some_and(|names| {
+        let same = !always_send_names && sent.as_ref().is_some_and(|names| {
             names.len() == out.columns
                 && names
                     .iter()
@@ -214,12 +215,6 @@ pub fn run(
     }
     out.elapsed_us = started.elapsed().as_secs_f64() * 1e6;
     Ok(out)
-}
-
-/// Forgets the column names sent for a statement, so the next result re-sends
-/// them (used when a result carrying names never reached JS).
-pub fn forget_columns(info: &StatementInfo) {
-    *info.sent_columns.lock() = None;
 }
 
 fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> Result<()> {
@@ -317,7 +312,7 @@ mod tests {
             "SELECT 1 AS i, 2.5 AS r, 'héllo' AS t, x'0102' AS b, NULL AS n, 9007199254740993 AS big, '😀x' AS e".into(),
             true,
         );
-        let enc = run(&conn, &info, &[], None).unwrap();
+        let enc = run(&conn, &info, &[], None, false).unwrap();
         assert_eq!((enc.rows, enc.columns), (1, 7));
         assert_eq!(
             enc.tags,
@@ -342,10 +337,10 @@ mod tests {
         conn.execute_batch("CREATE TABLE t(a); INSERT INTO t VALUES (1);")
             .unwrap();
         let info = StatementInfo::new("SELECT * FROM t".into(), true);
-        assert!(run(&conn, &info, &[], None).unwrap().column_names.is_some());
-        assert!(run(&conn, &info, &[], None).unwrap().column_names.is_none());
+        assert!(run(&conn, &info, &[], None, false).unwrap().column_names.is_some());
+        assert!(run(&conn, &info, &[], None, false).unwrap().column_names.is_none());
         conn.execute_batch("ALTER TABLE t ADD COLUMN b").unwrap();
-        let after = run(&conn, &info, &[], None).unwrap();
+        let after = run(&conn, &info, &[], None, false).unwrap();
         assert_eq!(after.column_names, Some(vec!["a".into(), "b".into()]));
     }
 
@@ -358,6 +353,7 @@ mod tests {
             &info,
             &[Param::from_f64(3.0), Param::from_f64(3.5)],
             None,
+            false,
         )
         .unwrap();
         assert_eq!(enc.texts, vec!["integerreal".to_string()]);
@@ -367,7 +363,7 @@ mod tests {
     fn wrong_parameter_count_is_a_usage_error() {
         let conn = Connection::open_in_memory().unwrap();
         let info = StatementInfo::new("SELECT ?".into(), true);
-        let err = run(&conn, &info, &[], None).unwrap_err();
+        let err = run(&conn, &info, &[], None, false).unwrap_err();
         assert!(matches!(
             err,
             Error::Usage {
@@ -388,6 +384,7 @@ mod tests {
             &info,
             &[Param::Integer(i64::MAX), Param::Text("x".into())],
             None,
+            false,
         )
         .unwrap();
         assert_eq!(enc.changes, 1);

@@ -5,3 +5,4 @@
 pub mod error;
 pub mod exec;
 pub mod pool;
+pub mod napi_api;

@@ -399,15 +399,20 @@ impl Pool {
                 "transactions are managed by NOORMME: use db.transaction(async (tx) => { ... }) instead of BEGIN/COMMIT/SAVEPOINT",
             ));
         }
-        let slot = self.writer.as_ref().unwrap_or(&self.inline_reader);
+        // The writer sees tables created by an open transaction; when a worker
+        // holds it, the inline reader answers instead of blocking the JS thread.
+        let conn = match self.writer.as_ref().and_then(|w| w.conn.try_lock()) {
+            Some(conn) => conn,
+            None => self.inline_reader.conn.lock(),
+        };
         let (readonly, params) = {
-            let conn = slot.conn.lock();
             let stmt = conn.prepare_cached(sql)?;
             let params = (1..=stmt.parameter_count())
                 .map(|i| stmt.parameter_name(i).map(str::to_owned))
                 .collect();
             (stmt.readonly(), params)
         };
+        drop(conn);
         let mut statements = self.statements.write();
         statements.push(Arc::new(StatementInfo::new(sql.to_owned(), readonly)));
         Ok(Registered {
@@ -449,12 +454,8 @@ impl Pool {
         let Some(conn) = slot.conn.try_lock() else {
             return Err(Error::OverBudget);
         };
-        match exec::run(&conn, &info, params, Some(slot.as_ref())) {
+        match exec::run(&conn, &info, params, Some(slot.as_ref()), false) {
             Err(e) if e.is_busy() => Err(Error::OverBudget),
-            Err(Error::OverBudget) => {
-                exec::forget_columns(&info);
-                Err(Error::OverBudget)
-            }
             other => {
                 if target == Target::Write {
                     self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
@@ -482,7 +483,9 @@ impl Pool {
         }
         self.submit(
             target,
-            move |conn| retry_busy(busy_timeout, || exec::run(conn, &info, &params, None)),
+            move |conn| retry_busy(busy_timeout, || {
+                exec::run(conn, &info, &params, None, true)
+            }),
             done,
         );
     }
@@ -817,7 +820,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_millis(100));
         let enc = wait(|done| pool.run_async(id, vec![], Target::Read, done)).unwrap();
         assert_eq!(enc.cells[0], 3_000_000.0);
-        // The names were withheld from the stopped run, so the real result carries them.
+        // Off-thread results always carry names: they may reach JS out of order.
         assert!(enc.column_names.is_some());
     }
 

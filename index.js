@@ -1,0 +1,19 @@
+'use strict';
+// NOORMME: Django's ORM for SQLite in Node.js. This file is the package entry:
+// it loads the native core (through the napi-rs loader in native.js) and
+// exports the public API.
+
+const { Database, Transaction } = require('./lib/database');
+const errors = require('./lib/errors');
+
+/** Opens (or reuses) the connection pool for one SQLite file. */
+class NOORMME extends Database {}
+
+module.exports = {
+  NOORMME,
+  Transaction,
+  NoormmeError: errors.NoormmeError,
+  SqliteError: errors.SqliteError,
+  BusyError: errors.BusyError,
+  ConnectionError: errors.ConnectionError,
+};

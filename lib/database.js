@@ -1,0 +1,418 @@
+'use strict';
+const path = require('node:path');
+const { AsyncLocalStorage } = require('node:async_hooks');
+const { NativePool } = require('../native.js');
+const { NoormmeError, fromNative, isOverBudget } = require('./errors');
+const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
+const { bindArgs } = require('./params');
+
+const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
+// After a statement proves slow, this many runs go straight to a worker
+// before it is tried inline again (its cost may depend on the parameters).
+const SLOW_RUNS = 32;
+const DEFAULT_BUDGET_MS = 4;
+
+// The scratch buffer inline runs write into. One per module instance is enough:
+// a run and its decoding happen synchronously on the JS thread.
+const SCRATCH = new ArrayBuffer(1 << 20);
+const SCRATCH_F64 = new Float64Array(SCRATCH);
+const SCRATCH_U8 = new Uint8Array(SCRATCH);
+
+// Open pools by resolved path, on globalThis so that a module reloaded by
+// Next.js dev (or bundled twice) finds the pool already open instead of
+// piling up writers on the same file.
+const REGISTRY_KEY = Symbol.for('noormme.pools.v1');
+const registry = (globalThis[REGISTRY_KEY] ??= new Map());
+
+// Statement caches are per module instance: their row builders close over
+// this module's decoding state.
+const statementCaches = new WeakMap();
+
+// Which transaction the current async context runs in, so `db.query()` called
+// inside `db.transaction()` joins it instead of waiting for it.
+const currentTx = new AsyncLocalStorage();
+
+function resolveDatabase(database) {
+  if (typeof database !== 'string' || database === '') {
+    throw new NoormmeError("options.database must be a file path or ':memory:'", { code: 'INVALID_OPTION' });
+  }
+  if (database === ':memory:' || database.startsWith('file:')) return database;
+  return path.resolve(database);
+}
+
+function nativeOptions(options) {
+  const pragmas = {};
+  for (const [name, value] of Object.entries(options.pragmas ?? {})) {
+    pragmas[name] = typeof value === 'boolean' ? (value ? 'ON' : 'OFF') : String(value);
+  }
+  return {
+    readers: options.readers,
+    busyTimeout: options.busyTimeout,
+    readonly: options.readonly ?? false,
+    pragmas,
+    inlineBudgetMs: options.inlineBudgetMs ?? DEFAULT_BUDGET_MS,
+    checkpointIntervalMs: options.checkpointIntervalMs,
+  };
+}
+
+function openShared(database, options) {
+  const file = resolveDatabase(database);
+  const readonly = Boolean(options.readonly);
+  const shareable = file !== ':memory:';
+  const key = `${readonly ? 'ro' : 'rw'}:${file}`;
+  let shared = shareable ? registry.get(key) : undefined;
+  if (!shared || shared.closed) {
+    let native;
+    try {
+      native = new NativePool(file, nativeOptions(options));
+    } catch (err) {
+      throw fromNative(err);
+    }
+    shared = { key, native, refs: 0, closed: false, readonly, gate: { held: false, waiters: [] } };
+    if (shareable) registry.set(key, shared);
+  }
+  shared.refs++;
+  return shared;
+}
+
+function acquire(gate) {
+  if (!gate.held) {
+    gate.held = true;
+    return null;
+  }
+  return new Promise((resolve) => gate.waiters.push(resolve));
+}
+
+function release(gate) {
+  const next = gate.waiters.shift();
+  if (next) next();
+  else gate.held = false;
+}
+
+/** Runs one registered statement: inline when cheap, on a worker when slow or blocked. */
+class Executor {
+  constructor(shared, log) {
+    this.shared = shared;
+    this.native = shared.native;
+    this.log = log;
+    let cache = statementCaches.get(shared.native);
+    if (!cache) statementCaches.set(shared.native, (cache = new Map()));
+    this.statements = cache;
+  }
+
+  statement(sql, internal = false) {
+    let stmt = this.statements.get(sql);
+    if (stmt === undefined) {
+      if (typeof sql !== 'string') {
+        throw new NoormmeError('SQL must be a string', { code: 'INVALID_ARGUMENT' });
+      }
+      let reg;
+      try {
+        reg = this.native.register(sql, internal);
+      } catch (err) {
+        throw fromNative(err, sql);
+      }
+      stmt = { sql, id: reg.id, readonly: reg.readonly, params: reg.params, columns: null, buildRow: null, slowRuns: 0 };
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Returns a decoded result, or a promise of one. */
+  run(stmt, args, onWriter) {
+    const started = this.log ? performance.now() : 0;
+    if (stmt.slowRuns > 0) {
+      stmt.slowRuns--;
+      return this.runAsync(stmt, args, onWriter, started);
+    }
+    let texts;
+    try {
+      texts = this.native.run(stmt.id, args, onWriter, SCRATCH_U8);
+    } catch (err) {
+      if (isOverBudget(err)) {
+        stmt.slowRuns = SLOW_RUNS;
+        return this.runAsync(stmt, args, onWriter, started);
+      }
+      throw fromNative(err, stmt.sql);
+    }
+    const flags = SCRATCH_F64[2];
+    const extras = flags & EXTRAS ? this.native.takeExtras() : null;
+    const result = decode(stmt, SCRATCH_F64, SCRATCH_U8, texts, extras);
+    if (!stmt.readonly && result.elapsedUs > DEFAULT_BUDGET_MS * 1000) stmt.slowRuns = SLOW_RUNS;
+    if (this.log) this.report(stmt, args, started, 'inline');
+    return result;
+  }
+
+  async runAsync(stmt, args, onWriter, started) {
+    let extras;
+    try {
+      extras = await this.native.runAsync(stmt.id, args, onWriter);
+    } catch (err) {
+      throw fromNative(err, stmt.sql);
+    }
+    const result = decodeAsync(stmt, extras);
+    if (this.log) this.report(stmt, args, started, onWriter ? 'writer' : 'reader');
+    return result;
+  }
+
+  report(stmt, args, started, where) {
+    this.log({ sql: stmt.sql, params: args ?? [], durationMs: performance.now() - started, where });
+  }
+}
+
+function rowsOf(result) {
+  return result.rows;
+}
+
+function summaryOf(result) {
+  return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
+}
+
+function then(value, fn) {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+function templateToSql(strings, values) {
+  let sql = strings[0];
+  for (let i = 1; i < strings.length; i++) sql += `?${strings[i]}`;
+  return { sql, params: values };
+}
+
+/** A transaction (or savepoint) in progress; all its statements run on the writer. */
+class Transaction {
+  constructor(db, depth) {
+    this.db = db;
+    this.depth = depth;
+    this.active = true;
+    this.nested = { held: false, waiters: [] };
+  }
+
+  ensureActive() {
+    if (!this.active) {
+      throw new NoormmeError('this transaction has already finished; run queries inside its callback', {
+        code: 'TRANSACTION_CLOSED',
+      });
+    }
+  }
+
+  async query(sql, params) {
+    this.ensureActive();
+    return rowsOf(await this.db.runOnWriter(sql, params));
+  }
+
+  async execute(sql, params) {
+    this.ensureActive();
+    return summaryOf(await this.db.runOnWriter(sql, params));
+  }
+
+  sql(strings, ...values) {
+    const { sql, params } = templateToSql(strings, values);
+    return this.query(sql, params);
+  }
+
+  /** A nested transaction: a SAVEPOINT released on success, rolled back to on throw. */
+  async transaction(fn) {
+    this.ensureActive();
+    const wait = acquire(this.nested);
+    if (wait) await wait;
+    const name = `noormme_sp_${this.depth + 1}`;
+    const inner = new Transaction(this.db, this.depth + 1);
+    try {
+      await this.db.control(`SAVEPOINT ${name}`);
+      let result;
+      try {
+        result = await currentTx.run(inner, () => fn(inner));
+      } catch (err) {
+        inner.active = false;
+        await this.db.control(`ROLLBACK TO ${name}`);
+        await this.db.control(`RELEASE ${name}`);
+        throw err;
+      }
+      inner.active = false;
+      await this.db.control(`RELEASE ${name}`);
+      return result;
+    } finally {
+      inner.active = false;
+      release(this.nested);
+    }
+  }
+}
+
+class Database {
+  constructor(options = {}) {
+    if (typeof options === 'string') options = { database: options };
+    this.options = options;
+    this.shared = openShared(options.database, options);
+    const log = options.log === true ? (e) => console.debug('[noormme]', e.sql, e.params, `${e.durationMs.toFixed(2)}ms`, e.where) : options.log;
+    this.exec_ = new Executor(this.shared, typeof log === 'function' ? log : null);
+    this.closed = false;
+  }
+
+  ensureOpen() {
+    if (this.closed || this.shared.closed) {
+      throw new NoormmeError(`the database ${this.shared.key.slice(3)} has been closed; open a new NOORMME instance`, {
+        code: 'POOL_CLOSED',
+      });
+    }
+  }
+
+  /** Runs `sql` in the transaction of the current async context, if any. */
+  activeTransaction() {
+    const tx = currentTx.getStore();
+    return tx !== undefined && tx.active && tx.db.shared === this.shared ? tx : undefined;
+  }
+
+  run(sql, params) {
+    this.ensureOpen();
+    if (this.activeTransaction()) return this.runOnWriter(sql, params);
+    const stmt = this.exec_.statement(sql);
+    const args = bindArgs(stmt, params);
+    if (stmt.readonly) return this.exec_.run(stmt, args, false);
+    if (this.shared.readonly) {
+      throw new NoormmeError(`${this.shared.key.slice(3)} was opened with readonly: true; writes are refused`, {
+        code: 'READONLY_DATABASE',
+      });
+    }
+    const gate = this.shared.gate;
+    const wait = acquire(gate);
+    if (wait === null) {
+      let result;
+      try {
+        result = this.exec_.run(stmt, args, true);
+      } catch (err) {
+        release(gate);
+        throw err;
+      }
+      if (result instanceof Promise) {
+        return result.finally(() => release(gate));
+      }
+      release(gate);
+      return result;
+    }
+    return wait.then(() => {
+      let result;
+      try {
+        result = this.exec_.run(stmt, args, true);
+      } catch (err) {
+        release(gate);
+        throw err;
+      }
+      return Promise.resolve(result).finally(() => release(gate));
+    });
+  }
+
+  runOnWriter(sql, params) {
+    this.ensureOpen();
+    const stmt = this.exec_.statement(sql);
+    return this.exec_.run(stmt, bindArgs(stmt, params), true);
+  }
+
+  control(sql) {
+    return this.exec_.run(this.exec_.statement(sql, true), undefined, true);
+  }
+
+  /** Rows as plain objects. */
+  async query(sql, params) {
+    return rowsOf(await this.run(sql, params));
+  }
+
+  /** `{ changes, lastInsertRowid }` of a write. */
+  async execute(sql, params) {
+    return summaryOf(await this.run(sql, params));
+  }
+
+  /** Tagged template: every interpolated value is a bound parameter. */
+  sql(strings, ...values) {
+    if (!Array.isArray(strings) || !Array.isArray(strings.raw)) {
+      throw new NoormmeError('db.sql is a tagged template: db.sql`SELECT ... WHERE id = ${id}`', { code: 'INVALID_ARGUMENT' });
+    }
+    const { sql, params } = templateToSql(strings, values);
+    return this.query(sql, params);
+  }
+
+  /** Runs a script of several statements on the writer (schema set-up, seeds). */
+  async exec(script) {
+    this.ensureOpen();
+    const tx = this.activeTransaction();
+    const gate = this.shared.gate;
+    if (!tx) {
+      const wait = acquire(gate);
+      if (wait) await wait;
+    }
+    try {
+      await this.shared.native.execScript(script);
+    } catch (err) {
+      throw fromNative(err);
+    } finally {
+      if (!tx) release(gate);
+    }
+  }
+
+  /**
+   * Runs `fn(tx)` in a write transaction started with BEGIN IMMEDIATE: commits
+   * when it resolves, rolls back when it throws. Nested calls use savepoints.
+   * Other writes from this process wait; reads elsewhere go on.
+   */
+  async transaction(fn) {
+    this.ensureOpen();
+    if (typeof fn !== 'function') {
+      throw new NoormmeError('db.transaction() takes a function: db.transaction(async (tx) => { ... })', {
+        code: 'INVALID_ARGUMENT',
+      });
+    }
+    const outer = this.activeTransaction();
+    if (outer) return outer.transaction(fn);
+    if (this.shared.readonly) {
+      throw new NoormmeError('a read-only database cannot start a write transaction', { code: 'READONLY_DATABASE' });
+    }
+    const gate = this.shared.gate;
+    const wait = acquire(gate);
+    if (wait) await wait;
+    const tx = new Transaction(this, 0);
+    try {
+      await this.control('BEGIN IMMEDIATE');
+      let result;
+      try {
+        result = await currentTx.run(tx, () => fn(tx));
+        tx.active = false;
+        await this.control('COMMIT');
+      } catch (err) {
+        tx.active = false;
+        await this.rollbackQuietly();
+        throw err;
+      }
+      return result;
+    } finally {
+      tx.active = false;
+      release(gate);
+    }
+  }
+
+  async rollbackQuietly() {
+    try {
+      await this.control('ROLLBACK');
+    } catch (err) {
+      // SQLite may already have rolled back (e.g. after SQLITE_FULL); the
+      // caller's own error is the one worth reporting.
+      if (!/no transaction is active/.test(String(err && err.message))) throw err;
+    }
+  }
+
+  info() {
+    this.ensureOpen();
+    return { ...this.shared.native.info(), statementsCached: this.exec_.statements.size };
+  }
+
+  /** Releases this handle; the pool closes when the last handle on it does. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    const shared = this.shared;
+    if (--shared.refs > 0) return;
+    shared.closed = true;
+    if (registry.get(shared.key) === shared) registry.delete(shared.key);
+    shared.native.close();
+  }
+}
+
+module.exports = { Database, Transaction };

@@ -1,0 +1,70 @@
+'use strict';
+// Typed errors. Every error NOORMME raises is a NoormmeError with a `code`;
+// SQLite failures also carry SQLite's extended code name and `rawCode`.
+
+class NoormmeError extends Error {
+  constructor(message, { code = 'NOORMME_ERROR', cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+class SqliteError extends NoormmeError {
+  constructor(message, { code, rawCode, sql, cause } = {}) {
+    super(message, { code, cause });
+    this.rawCode = rawCode;
+    if (sql !== undefined) this.sql = sql;
+  }
+}
+
+/** The write lock stayed taken by another connection for the whole busy timeout. */
+class BusyError extends SqliteError {}
+
+/** The database file could not be opened as asked; `path` is absolute. */
+class ConnectionError extends NoormmeError {
+  constructor(message, { code, rawCode, path, cause } = {}) {
+    super(message, { code, cause });
+    this.rawCode = rawCode;
+    this.path = path;
+  }
+}
+
+/** Internal: the native layer asks for the statement to be re-run off the JS thread. */
+const OVER_BUDGET = 'OVER_BUDGET';
+
+function parsePayload(err) {
+  const text = err && typeof err.message === 'string' ? err.message : '';
+  if (text.charCodeAt(0) !== 123 /* { */) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Turns an error thrown by the native addon into the matching typed error. */
+function fromNative(err, sql) {
+  const p = parsePayload(err);
+  if (!p) return err;
+  switch (p.kind) {
+    case 'sqlite':
+      return new SqliteError(p.message, { code: p.code, rawCode: p.rawCode, sql });
+    case 'busy':
+      return new BusyError(p.message, { code: p.code, rawCode: p.rawCode, sql });
+    case 'connection':
+      return new ConnectionError(p.message, { code: p.code, rawCode: p.rawCode, path: p.path });
+    default: {
+      const e = new NoormmeError(p.message, { code: p.code });
+      if (sql !== undefined) e.sql = sql;
+      return e;
+    }
+  }
+}
+
+function isOverBudget(err) {
+  const text = err && err.message;
+  return typeof text === 'string' && text.includes('"code":"OVER_BUDGET"');
+}
+
+module.exports = { NoormmeError, SqliteError, BusyError, ConnectionError, fromNative, isOverBudget, OVER_BUDGET };

@@ -1,0 +1,85 @@
+'use strict';
+// Normalises user values into what the native layer binds: number, string,
+// bigint, Buffer or null. Anything else is refused with the parameter named.
+
+const { NoormmeError } = require('./errors');
+
+function invalid(label, what) {
+  return new NoormmeError(`${label} is ${what}; bind a number, bigint, string, boolean, Date, Buffer/Uint8Array or null`, {
+    code: 'INVALID_PARAMETER',
+  });
+}
+
+function bindable(value, label) {
+  switch (typeof value) {
+    case 'string':
+    case 'bigint':
+      return value;
+    case 'number':
+      if (Number.isNaN(value)) throw invalid(label, 'NaN');
+      return value;
+    case 'boolean':
+      return value ? 1 : 0;
+    case 'undefined':
+      throw invalid(label, 'undefined');
+    case 'object':
+      if (value === null) return null;
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw invalid(label, 'an invalid Date');
+        return value.toISOString();
+      }
+      if (Buffer.isBuffer(value)) return value;
+      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      if (value instanceof ArrayBuffer) return Buffer.from(value);
+      throw invalid(label, `an object (${Object.prototype.toString.call(value).slice(8, -1)})`);
+    default:
+      throw invalid(label, `a ${typeof value}`);
+  }
+}
+
+/**
+ * Turns `params` (an array for `?`, or an object for `:name`/`@name`/`$name`)
+ * into the positional list the statement expects.
+ */
+function bindArgs(stmt, params) {
+  const names = stmt.params;
+  const count = names.length;
+  if (params === undefined || params === null) {
+    if (count === 0) return undefined;
+    throw new NoormmeError(`the statement expects ${count} parameter(s) but none were given`, { code: 'PARAMETER_COUNT' });
+  }
+  if (Array.isArray(params)) {
+    if (params.length !== count) {
+      throw new NoormmeError(`the statement expects ${count} parameter(s) but ${params.length} were given`, {
+        code: 'PARAMETER_COUNT',
+      });
+    }
+    const out = new Array(count);
+    for (let i = 0; i < count; i++) out[i] = bindable(params[i], `parameter ${i + 1}`);
+    return out;
+  }
+  if (typeof params !== 'object') {
+    throw new NoormmeError('parameters must be an array (for ?) or an object (for :name, @name, $name)', {
+      code: 'INVALID_PARAMETER',
+    });
+  }
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const name = names[i];
+    if (name === null || name[0] === '?') {
+      throw new NoormmeError('this statement has positional (?) parameters: pass an array, not an object', {
+        code: 'INVALID_PARAMETER',
+      });
+    }
+    const key = name.slice(1);
+    if (!Object.prototype.hasOwnProperty.call(params, key)) {
+      throw new NoormmeError(`missing named parameter '${key}' (used as ${name} in the statement)`, {
+        code: 'MISSING_PARAMETER',
+      });
+    }
+    out[i] = bindable(params[key], `parameter '${key}'`);
+  }
+  return out;
+}
+
+module.exports = { bindArgs, bindable };

@@ -1,0 +1,231 @@
+//! The thin napi layer: converts JS values to core types and back. All
+//! decisions live in `pool` and `exec`; errors cross as JSON payloads that
+//! index.js turns into typed error classes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{BigInt, Buffer, Either5, Null, Object, Uint8ArraySlice};
+use napi::{Env, Status};
+use napi_derive::napi;
+
+use crate::error::Error;
+use crate::exec::{Encoded, Param, FLAG_BIG_ROWID, FLAG_EXTERNAL, HEADER_SLOTS};
+use crate::pool::{Options, Pool, Target};
+
+type JsParam = Either5<f64, String, BigInt, Buffer, Null>;
+
+fn to_js(err: Error) -> napi::Error {
+    napi::Error::new(Status::GenericFailure, err.to_payload())
+}
+
+fn params_from_js(params: Option<Vec<JsParam>>) -> napi::Result<Vec<Param>> {
+    let Some(params) = params else {
+        return Ok(Vec::new());
+    };
+    params
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(match p {
+                Either5::A(n) => Param::from_f64(n),
+                Either5::B(s) => Param::Text(s),
+                Either5::C(big) => {
+                    let (value, lossless) = big.get_i64();
+                    if !lossless {
+                        return Err(to_js(Error::usage(
+                            "INVALID_PARAMETER",
+                            format!("parameter {} is a bigint outside SQLite's 64-bit integer range", i + 1),
+                        )));
+                    }
+                    Param::Integer(value)
+                }
+                Either5::D(bytes) => Param::Blob(bytes.to_vec()),
+                Either5::E(_) => Param::Null,
+            })
+        })
+        .collect()
+}
+
+#[napi(object)]
+pub struct NativeOptions {
+    pub readers: Option<u32>,
+    pub busy_timeout: Option<f64>,
+    pub readonly: Option<bool>,
+    pub pragmas: Option<HashMap<String, String>>,
+    pub inline_budget_ms: Option<f64>,
+    pub checkpoint_interval_ms: Option<f64>,
+}
+
+#[napi(object)]
+pub struct PoolInfo {
+    pub path: String,
+    pub journal_mode: String,
+    pub wal: bool,
+    pub readers: u32,
+    pub readonly: bool,
+    pub fallback_reason: Option<String>,
+    pub sqlite_version: String,
+}
+
+#[napi(object)]
+pub struct RegisteredStatement {
+    pub id: u32,
+    pub readonly: bool,
+    pub params: Vec<Option<String>>,
+}
+
+/// Everything of a result that does not fit the scratch buffer's fixed layout.
+#[napi(object)]
+pub struct ResultExtras {
+    pub buffer: Option<Buffer>,
+    pub texts: Option<Vec<String>>,
+    pub blobs: Option<Vec<Buffer>>,
+    pub columns: Option<Vec<String>>,
+    pub rowid: Option<String>,
+}
+
+impl ResultExtras {
+    fn from_encoded(enc: Encoded, with_buffer: bool, with_texts: bool) -> Self {
+        let rowid = (enc.flags & FLAG_BIG_ROWID != 0).then(|| enc.last_insert_rowid.to_string());
+        let buffer = with_buffer.then(|| Buffer::from(enc.to_bytes()));
+        ResultExtras {
+            buffer,
+            texts: with_texts.then_some(enc.texts),
+            blobs: (!enc.blobs.is_empty()).then(|| enc.blobs.into_iter().map(Buffer::from).collect()),
+            columns: enc.column_names,
+            rowid,
+        }
+    }
+}
+
+#[napi]
+pub struct NativePool {
+    pool: Pool,
+    extras: RefCell<Option<ResultExtras>>,
+}
+
+#[napi]
+impl NativePool {
+    #[napi(constructor)]
+    pub fn new(path: String, options: Option<NativeOptions>) -> napi::Result<Self> {
+        let mut opts = Options::default();
+        if let Some(o) = options {
+            opts.readers = o.readers.map(|n| n as usize);
+            if let Some(ms) = o.busy_timeout {
+                opts.busy_timeout = Duration::from_millis(ms.max(0.0) as u64);
+            }
+            opts.readonly = o.readonly.unwrap_or(false);
+            opts.pragmas = o.pragmas.unwrap_or_default().into_iter().collect();
+            opts.pragmas.sort();
+            if let Some(ms) = o.inline_budget_ms {
+                opts.inline_budget = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+            }
+            if let Some(ms) = o.checkpoint_interval_ms {
+                opts.checkpoint_interval = Duration::from_millis(ms.max(10.0) as u64);
+            }
+        }
+        let pool = Pool::open(&path, opts).map_err(to_js)?;
+        Ok(NativePool {
+            pool,
+            extras: RefCell::new(None),
+        })
+    }
+
+    #[napi]
+    pub fn info(&self) -> PoolInfo {
+        let i = self.pool.info().clone();
+        PoolInfo {
+            path: i.path,
+            journal_mode: i.journal_mode,
+            wal: i.wal,
+            readers: i.readers as u32,
+            readonly: i.readonly,
+            fallback_reason: i.fallback_reason,
+            sqlite_version: i.sqlite_version,
+        }
+    }
+
+    #[napi]
+    pub fn register(&self, sql: String, internal: bool) -> napi::Result<RegisteredStatement> {
+        let r = self.pool.register(&sql, internal).map_err(to_js)?;
+        Ok(RegisteredStatement {
+            id: r.id,
+            readonly: r.readonly,
+            params: r.params,
+        })
+    }
+
+    /// Runs inline. The header and cells go into `scratch`; the row strings
+    /// are returned; anything else waits in `takeExtras()`.
+    #[napi]
+    pub fn run(
+        &self,
+        id: u32,
+        params: Option<Vec<JsParam>>,
+        write: bool,
+        mut scratch: Uint8ArraySlice,
+    ) -> napi::Result<Option<Vec<String>>> {
+        let params = params_from_js(params)?;
+        // SAFETY: the JS thread is inside this call, so nothing else can touch
+        // the scratch buffer while it is written.
+        let scratch = unsafe { scratch.as_mut() };
+        let target = if write { Target::Write } else { Target::Read };
+        let mut enc = self.pool.run_inline(id, &params, target).map_err(to_js)?;
+        let texts = std::mem::take(&mut enc.texts);
+        let fits = enc.byte_len() <= scratch.len();
+        if !fits {
+            enc.flags |= FLAG_EXTERNAL;
+        }
+        if fits {
+            enc.write_into(scratch);
+        } else {
+            scratch[..HEADER_SLOTS * 8].copy_from_slice(&enc.to_bytes()[..HEADER_SLOTS * 8]);
+        }
+        if !fits || enc.column_names.is_some() || !enc.blobs.is_empty() || enc.flags & FLAG_BIG_ROWID != 0 {
+            *self.extras.borrow_mut() = Some(ResultExtras::from_encoded(enc, !fits, false));
+        }
+        Ok((!texts.is_empty()).then_some(texts))
+    }
+
+    #[napi]
+    pub fn take_extras(&self) -> Option<ResultExtras> {
+        self.extras.borrow_mut().take()
+    }
+
+    /// Runs on a worker thread; resolves with the full encoding.
+    #[napi]
+    pub fn run_async<'env>(
+        &self,
+        env: &'env Env,
+        id: u32,
+        params: Option<Vec<JsParam>>,
+        write: bool,
+    ) -> napi::Result<Object<'env>> {
+        let params = params_from_js(params)?;
+        let (deferred, promise) = env.create_deferred()?;
+        let target = if write { Target::Write } else { Target::Read };
+        self.pool.run_async(id, params, target, move |result| match result {
+            Ok(enc) => deferred.resolve(move |_| Ok(ResultExtras::from_encoded(enc, true, true))),
+            Err(e) => deferred.reject(to_js(e)),
+        });
+        Ok(promise)
+    }
+
+    /// Runs a multi-statement script on the writer thread.
+    #[napi]
+    pub fn exec_script<'env>(&self, env: &'env Env, sql: String) -> napi::Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred()?;
+        self.pool.exec_script(sql, move |result| match result {
+            Ok(()) => deferred.resolve(|_| Ok(())),
+            Err(e) => deferred.reject(to_js(e)),
+        });
+        Ok(promise)
+    }
+
+    #[napi]
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}
