@@ -92,6 +92,11 @@ impl From<rusqlite::Error> for Error {
                     message,
                 }
             }
+            rusqlite::Error::SqlInputError { error, msg, .. } => Error::Sqlite {
+                code: code_name(error.extended_code),
+                raw_code: error.extended_code,
+                message: msg,
+            },
             rusqlite::Error::MultipleStatement => Error::usage(
                 "MULTIPLE_STATEMENTS",
                 "only one SQL statement may be run at a time; use db.exec() for scripts",

@@ -203,7 +203,7 @@ pub fn run(
     if !info.readonly {
         out.changes = conn.changes();
         out.last_insert_rowid = conn.last_insert_rowid();
-        if out.last_insert_rowid.abs() > MAX_SAFE_INTEGER {
+        if !is_safe_integer(out.last_insert_rowid) {
             out.flags |= FLAG_BIG_ROWID;
         }
     }
@@ -218,17 +218,20 @@ pub fn run(
 }
 
 fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> Result<()> {
-    let columns = stmt.column_count();
     let mut rows = stmt.raw_query();
+    // Counted after the first step: a cached statement re-prepared after
+    // ALTER TABLE only reports its new shape once it has run.
+    let mut columns = None;
     let mut any_text = false;
     let mut line = String::new();
     while let Some(row) = rows.next()? {
+        let columns = *columns.get_or_insert_with(|| row.as_ref().column_count());
         line.clear();
         let mut utf16_len = 0usize;
         for i in 0..columns {
             let (tag, slot) = match row.get_ref(i)? {
                 ValueRef::Null => (TAG_NULL, 0.0),
-                ValueRef::Integer(v) if v.abs() <= MAX_SAFE_INTEGER => (TAG_INT, v as f64),
+                ValueRef::Integer(v) if is_safe_integer(v) => (TAG_INT, v as f64),
                 ValueRef::Integer(v) => {
                     let digits = v.to_string();
                     utf16_len += digits.len();
@@ -259,6 +262,11 @@ fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> R
         out.texts.clear();
     }
     Ok(())
+}
+
+/// Whether a JS number holds the integer exactly (`abs()` would overflow on i64::MIN).
+fn is_safe_integer(v: i64) -> bool {
+    (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&v)
 }
 
 fn utf16_length(s: &str) -> usize {
@@ -342,21 +350,23 @@ mod tests {
         conn.execute_batch("ALTER TABLE t ADD COLUMN b").unwrap();
         let after = run(&conn, &info, &[], None, false).unwrap();
         assert_eq!(after.column_names, Some(vec!["a".into(), "b".into()]));
+        assert_eq!((after.columns, after.cells.len(), after.tags.len()), (2, 2, 2));
     }
 
     #[test]
     fn integral_numbers_bind_as_integer() {
         let conn = Connection::open_in_memory().unwrap();
-        let info = StatementInfo::new("SELECT typeof(?), typeof(?)".into(), true);
+        let info = StatementInfo::new("SELECT typeof(?), typeof(?), ?".into(), true);
         let enc = run(
             &conn,
             &info,
-            &[Param::from_f64(3.0), Param::from_f64(3.5)],
+            &[Param::from_f64(3.0), Param::from_f64(3.5), Param::Integer(i64::MIN)],
             None,
             false,
         )
         .unwrap();
-        assert_eq!(enc.texts, vec!["integerreal".to_string()]);
+        assert_eq!(enc.texts, vec!["integerreal-9223372036854775808".to_string()]);
+        assert_eq!(enc.tags[2], TAG_BIGINT);
     }
 
     #[test]

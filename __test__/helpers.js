@@ -1,0 +1,28 @@
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+const SHARED_DATA = path.resolve(ROOT, '..', 'shared', 'data');
+
+/** A fresh temporary directory, removed when the process exits. */
+function tempDir(prefix = 'noormme-') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function tempDb(name = 'test.db') {
+  return path.join(tempDir(), name);
+}
+
+/** Copies one of the shared sample databases so tests may write to it. */
+function copyShared(name) {
+  const source = path.join(SHARED_DATA, name);
+  const target = path.join(tempDir(), name);
+  fs.copyFileSync(source, target);
+  return target;
+}
+
+module.exports = { ROOT, SHARED_DATA, tempDir, tempDb, copyShared };
