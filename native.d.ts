@@ -15,9 +15,12 @@ export declare class NativePool {
   register(sql: string, internal: boolean): RegisteredStatement
   /**
    * Runs inline. The header and cells go into `scratch`; the row strings
-   * are returned; anything else waits in `takeExtras()`.
+   * are returned (a lone string for one row); anything else waits in
+   * `takeExtras()`. When `params` is null, slot 6 of `scratch` may give a
+   * count of numeric parameters stored from slot 8 on: the common
+   * lookup-by-key call then crosses the boundary without a JS array.
    */
-  run(id: number, params: Array<JsParam> | undefined | null, write: boolean, scratch: Uint8Array): Array<string> | null
+  run(id: number, params: Array<JsParam> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
   takeExtras(): ResultExtras | null
   /** Runs on a worker thread; resolves with the full encoding. */
   runAsync(id: number, params: Array<JsParam> | undefined | null, write: boolean): object

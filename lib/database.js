@@ -11,6 +11,11 @@ const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 // before it is tried inline again (its cost may depend on the parameters).
 const SLOW_RUNS = 32;
 const DEFAULT_BUDGET_MS = 4;
+// Up to this many numeric parameters travel in the scratch buffer instead of
+// a JS array (see NativePool.run).
+const MAX_SCRATCH_PARAMS = 64;
+const PARAM_COUNT_SLOT = 6;
+const FIRST_PARAM_SLOT = 8;
 
 // The scratch buffer inline runs write into. One per module instance is enough:
 // a run and its decoding happen synchronously on the JS thread.
@@ -31,6 +36,9 @@ const statementCaches = new WeakMap();
 // Which transaction the current async context runs in, so `db.query()` called
 // inside `db.transaction()` joins it instead of waiting for it.
 const currentTx = new AsyncLocalStorage();
+// How many transactions are open in this module instance: while none is, the
+// context lookup is skipped.
+let openTransactions = 0;
 
 function resolveDatabase(database) {
   if (typeof database !== 'string' || database === '') {
@@ -127,7 +135,7 @@ class Executor {
     }
     let texts;
     try {
-      texts = this.native.run(stmt.id, args, onWriter, SCRATCH_U8);
+      texts = this.native.run(stmt.id, scratchParams(args), onWriter, SCRATCH_U8);
     } catch (err) {
       if (isOverBudget(err)) {
         stmt.slowRuns = SLOW_RUNS;
@@ -160,6 +168,20 @@ class Executor {
   }
 }
 
+/** Stores all-numeric parameters in the scratch buffer; returns what to pass as `params`. */
+function scratchParams(args) {
+  if (args === undefined) {
+    SCRATCH_F64[PARAM_COUNT_SLOT] = 0;
+    return null;
+  }
+  const n = args.length;
+  if (n > MAX_SCRATCH_PARAMS) return args;
+  for (let i = 0; i < n; i++) if (typeof args[i] !== 'number') return args;
+  for (let i = 0; i < n; i++) SCRATCH_F64[FIRST_PARAM_SLOT + i] = args[i];
+  SCRATCH_F64[PARAM_COUNT_SLOT] = n;
+  return null;
+}
+
 function rowsOf(result) {
   return result.rows;
 }
@@ -168,8 +190,19 @@ function summaryOf(result) {
   return { changes: result.changes, lastInsertRowid: result.lastInsertRowid };
 }
 
-function then(value, fn) {
-  return value instanceof Promise ? value.then(fn) : fn(value);
+/**
+ * Runs and shapes a result as a promise without an async function's extra
+ * turns: an inline result resolves at once, and a synchronous throw becomes
+ * a rejection like any other failure.
+ */
+function settle(db, sql, params, shape) {
+  let result;
+  try {
+    result = db.run(sql, params);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return result instanceof Promise ? result.then(shape) : Promise.resolve(shape(result));
 }
 
 function templateToSql(strings, values) {
@@ -258,6 +291,7 @@ class Database {
 
   /** Runs `sql` in the transaction of the current async context, if any. */
   activeTransaction() {
+    if (openTransactions === 0) return undefined;
     const tx = currentTx.getStore();
     return tx !== undefined && tx.active && tx.db.shared === this.shared ? tx : undefined;
   }
@@ -312,13 +346,13 @@ class Database {
   }
 
   /** Rows as plain objects. */
-  async query(sql, params) {
-    return rowsOf(await this.run(sql, params));
+  query(sql, params) {
+    return settle(this, sql, params, rowsOf);
   }
 
   /** `{ changes, lastInsertRowid }` of a write. */
-  async execute(sql, params) {
-    return summaryOf(await this.run(sql, params));
+  execute(sql, params) {
+    return settle(this, sql, params, summaryOf);
   }
 
   /** Tagged template: every interpolated value is a bound parameter. */
@@ -369,6 +403,7 @@ class Database {
     const wait = acquire(gate);
     if (wait) await wait;
     const tx = new Transaction(this, 0);
+    openTransactions++;
     try {
       await this.control('BEGIN IMMEDIATE');
       let result;
@@ -383,6 +418,7 @@ class Database {
       }
       return result;
     } finally {
+      openTransactions--;
       tx.active = false;
       release(gate);
     }

@@ -79,7 +79,8 @@ function viewsOver(buffer) {
 
 /**
  * Decodes a result. `f`/`u` view the encoding, `texts` holds one string per
- * row (or null when no cell is text), `extras` the rest (or null).
+ * row (a lone string for one row, null when no cell is text), `extras` the
+ * rest (or null).
  * Returns { rows, changes, lastInsertRowid }.
  */
 function decode(stmt, f, u, texts, extras) {
@@ -102,8 +103,10 @@ function decode(stmt, f, u, texts, extras) {
     blobs = flags & FLAG_BLOBS ? extras.blobs : null;
     const build = stmt.buildRow;
     const hasText = (flags & FLAG_TEXT) !== 0;
+    // A one-row result sends its text as a lone string, not an array.
+    const single = typeof texts === 'string';
     for (let r = 0, base = 0; r < rowCount; r++, base += colCount) {
-      line = hasText ? texts[r] : '';
+      line = hasText ? (single ? texts : texts[r]) : '';
       pos = 0;
       rows[r] = build(base);
     }

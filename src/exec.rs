@@ -151,7 +151,8 @@ pub fn run(
     budget: Option<&dyn Budget>,
     always_send_names: bool,
 ) -> Result<Encoded> {
-    let started = Instant::now();
+    // Only writes need their duration: it decides whether they stay inline.
+    let started = (!info.readonly).then(Instant::now);
     let mut stmt = conn.prepare_cached(&info.sql)?;
     let expected = stmt.parameter_count();
     if expected != params.len() {
@@ -213,7 +214,7 @@ pub fn run(
     if !out.blobs.is_empty() {
         out.flags |= FLAG_BLOBS;
     }
-    out.elapsed_us = started.elapsed().as_secs_f64() * 1e6;
+    out.elapsed_us = started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e6);
     Ok(out)
 }
 
@@ -223,10 +224,17 @@ fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> R
     // ALTER TABLE only reports its new shape once it has run.
     let mut columns = None;
     let mut any_text = false;
-    let mut line = String::new();
+    let mut line_capacity = 0;
     while let Some(row) = rows.next()? {
-        let columns = *columns.get_or_insert_with(|| row.as_ref().column_count());
-        line.clear();
+        let columns = *columns.get_or_insert_with(|| {
+            let columns = row.as_ref().column_count();
+            out.cells.reserve(columns);
+            out.tags.reserve(columns);
+            columns
+        });
+        // Each row's text becomes its own JS string; sizing it from the
+        // previous row avoids regrowing it cell by cell.
+        let mut line = String::with_capacity(line_capacity);
         let mut utf16_len = 0usize;
         for i in 0..columns {
             let (tag, slot) = match row.get_ref(i)? {
@@ -241,7 +249,10 @@ fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> R
                 }
                 ValueRef::Real(v) => (TAG_REAL, v),
                 ValueRef::Text(bytes) => {
-                    let text = String::from_utf8_lossy(bytes);
+                    let text = match std::str::from_utf8(bytes) {
+                        Ok(text) => std::borrow::Cow::Borrowed(text),
+                        Err(_) => String::from_utf8_lossy(bytes),
+                    };
                     utf16_len += utf16_length(&text);
                     line.push_str(&text);
                     any_text = true;
@@ -255,7 +266,8 @@ fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> R
             out.tags.push(tag);
             out.cells.push(slot);
         }
-        out.texts.push(std::mem::take(&mut line));
+        line_capacity = line_capacity.max(line.len());
+        out.texts.push(line);
         out.rows += 1;
     }
     if !any_text {

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{BigInt, Buffer, Either5, Null, Object, Uint8ArraySlice};
+use napi::bindgen_prelude::{BigInt, Buffer, Either, Either5, Null, Object, Uint8ArraySlice};
 use napi::{Env, Status};
 use napi_derive::napi;
 
@@ -45,6 +45,20 @@ fn params_from_js(params: Option<Vec<JsParam>>) -> napi::Result<Vec<Param>> {
                 Either5::E(_) => Param::Null,
             })
         })
+        .collect()
+}
+
+fn slot(scratch: &[u8], index: usize) -> f64 {
+    let at = index * 8;
+    scratch
+        .get(at..at + 8)
+        .map_or(0.0, |b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+}
+
+fn numeric_params(scratch: &[u8]) -> Vec<Param> {
+    let count = slot(scratch, 6) as usize;
+    (0..count)
+        .map(|i| Param::from_f64(slot(scratch, HEADER_SLOTS + i)))
         .collect()
 }
 
@@ -158,7 +172,10 @@ impl NativePool {
     }
 
     /// Runs inline. The header and cells go into `scratch`; the row strings
-    /// are returned; anything else waits in `takeExtras()`.
+    /// are returned (a lone string for one row); anything else waits in
+    /// `takeExtras()`. When `params` is null, slot 6 of `scratch` may give a
+    /// count of numeric parameters stored from slot 8 on: the common
+    /// lookup-by-key call then crosses the boundary without a JS array.
     #[napi]
     pub fn run(
         &self,
@@ -166,11 +183,14 @@ impl NativePool {
         params: Option<Vec<JsParam>>,
         write: bool,
         mut scratch: Uint8ArraySlice,
-    ) -> napi::Result<Option<Vec<String>>> {
-        let params = params_from_js(params)?;
+    ) -> napi::Result<Option<Either<String, Vec<String>>>> {
         // SAFETY: the JS thread is inside this call, so nothing else can touch
-        // the scratch buffer while it is written.
+        // the scratch buffer while it is read and written.
         let scratch = unsafe { scratch.as_mut() };
+        let params = match params {
+            Some(_) => params_from_js(params)?,
+            None => numeric_params(scratch),
+        };
         let target = if write { Target::Write } else { Target::Read };
         let mut enc = self.pool.run_inline(id, &params, target).map_err(to_js)?;
         let texts = std::mem::take(&mut enc.texts);
@@ -186,7 +206,11 @@ impl NativePool {
         if !fits || enc.column_names.is_some() || !enc.blobs.is_empty() || enc.flags & FLAG_BIG_ROWID != 0 {
             *self.extras.borrow_mut() = Some(ResultExtras::from_encoded(enc, !fits, false));
         }
-        Ok((!texts.is_empty()).then_some(texts))
+        Ok(match texts.len() {
+            0 => None,
+            1 => texts.into_iter().next().map(Either::A),
+            _ => Some(Either::B(texts)),
+        })
     }
 
     #[napi]

@@ -1,0 +1,138 @@
+'use strict';
+// One benchmark case for one library, in this process only (two SQLite copies
+// must never open the same file in one process). Prints one JSON line.
+//   node cases.js <library> <case> <database>
+const path = require('node:path');
+
+const [library, name, file] = process.argv.slice(2);
+
+function opsPerSecond(totalMs, ops) {
+  return (ops * 1000) / totalMs;
+}
+
+async function timeLoop(fn, minMs = 400) {
+  // Warm up, then run whole batches until minMs has passed.
+  for (let i = 0; i < 200; i++) await fn(i);
+  let ops = 0;
+  const started = performance.now();
+  while (performance.now() - started < minMs) {
+    for (let i = 0; i < 500; i++) await fn(ops + i);
+    ops += 500;
+  }
+  return opsPerSecond(performance.now() - started, ops);
+}
+
+function adapters() {
+  if (library === 'noormme') {
+    const { NOORMME } = require(path.resolve(__dirname, '..'));
+    const db = new NOORMME({ database: file });
+    return {
+      all: (sql, params) => db.query(sql, params),
+      run: (sql, params) => db.execute(sql, params),
+      tx: (fn) => db.transaction((tx) => fn((sql, params) => tx.execute(sql, params))),
+    };
+  }
+  if (library === 'better-sqlite3') {
+    const Database = require('better-sqlite3');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const cache = new Map();
+    const prepared = (sql) => {
+      let s = cache.get(sql);
+      if (!s) cache.set(sql, (s = db.prepare(sql)));
+      return s;
+    };
+    return {
+      all: async (sql, params = []) => prepared(sql).all(...params),
+      run: async (sql, params = []) => prepared(sql).run(...params),
+      tx: async (fn) => {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          await fn(async (sql, params = []) => prepared(sql).run(...params));
+          db.exec('COMMIT');
+        } catch (e) {
+          db.exec('ROLLBACK');
+          throw e;
+        }
+      },
+    };
+  }
+  throw new Error(`unknown library ${library}`);
+}
+
+const SLOW_20MS = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT count(*) AS n FROM c';
+
+const cases = {
+  async 'point-select'(db) {
+    const value = await timeLoop((i) => db.all('SELECT * FROM users WHERE id = ?', [1 + (i % 10000)]));
+    return { value, unit: 'ops/s' };
+  },
+  async 'select-100'(db) {
+    const value = await timeLoop((i) => db.all('SELECT * FROM users WHERE id > ? LIMIT 100', [i % 9000]));
+    return { value, unit: 'ops/s' };
+  },
+  async 'select-10k'(db) {
+    const value = await timeLoop(() => db.all('SELECT * FROM users'), 1000);
+    return { value, unit: 'ops/s' };
+  },
+  async 'insert-in-tx'(db) {
+    let n = 0;
+    const value = await timeLoop(
+      () =>
+        db.tx(async (run) => {
+          for (let i = 0; i < 10; i++) await run('INSERT INTO events(kind, at) VALUES (?, ?)', [`k${n++}`, n]);
+        }),
+      400,
+    );
+    return { value: value * 10, unit: 'rows/s' };
+  },
+  // A query of about 250 ms while a 5 ms timer ticks: the worst gap it sees.
+  async 'event-loop-gap'(db) {
+    const iterations = await calibrate(db, 250);
+    let last = performance.now();
+    let worst = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 5);
+    await new Promise((r) => setTimeout(r, 20));
+    last = performance.now();
+    const started = performance.now();
+    await db.all(SLOW_20MS, [iterations]);
+    const took = performance.now() - started;
+    await new Promise((r) => setTimeout(r, 10));
+    clearInterval(timer);
+    return { value: worst, unit: 'ms worst gap', queryMs: took };
+  },
+  // 8 reads of about 20 ms each, all in flight at once: total wall time.
+  async 'parallel-slow-reads'(db) {
+    const iterations = await calibrate(db, 20);
+    await db.all(SLOW_20MS, [iterations]);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 8 }, () => db.all(SLOW_20MS, [iterations])));
+    return { value: performance.now() - started, unit: 'ms for 8 × 20 ms' };
+  },
+};
+
+// Iterations of the recursive CTE that take about `ms` in this process.
+async function calibrate(db, ms) {
+  let n = 100000;
+  for (;;) {
+    const started = performance.now();
+    await db.all(SLOW_20MS, [n]);
+    const took = performance.now() - started;
+    if (took > 10) return Math.round((n * ms) / took);
+    n *= 4;
+  }
+}
+
+(async () => {
+  const db = adapters();
+  const result = await cases[name](db);
+  console.log(JSON.stringify({ library, case: name, ...result }));
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
