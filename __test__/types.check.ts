@@ -1,0 +1,30 @@
+// Compiled by `tsc` in `npm test`: the public types accept what the docs show
+// and reject what they should.
+import { NOORMME, SqliteError, BusyError, type Row, type WriteResult } from '..';
+
+async function usage(): Promise<void> {
+  const db = new NOORMME({ database: './app.db', readers: 2, busyTimeout: 1000, pragmas: { foreign_keys: true } });
+  const rows: Row[] = await db.query('SELECT * FROM users WHERE id = ?', [1]);
+  const typed = await db.query<{ id: number; email: string }>('SELECT id, email FROM users');
+  const email: string = typed[0].email;
+  const w: WriteResult = await db.execute('INSERT INTO users(email) VALUES (:email)', { email });
+  const big: number | bigint = w.lastInsertRowid;
+  await db.sql`SELECT * FROM users WHERE email = ${email} AND created < ${new Date()}`;
+  const n: number = await db.transaction(async (tx) => {
+    await tx.execute('UPDATE users SET email = ? WHERE id = ?', ['x', 1n]);
+    return tx.transaction(async () => 1);
+  });
+  try {
+    await db.exec('CREATE TABLE t(x)');
+  } catch (e) {
+    if (e instanceof BusyError) console.log(e.rawCode);
+    if (e instanceof SqliteError) console.log(e.code, e.sql);
+  }
+  // @ts-expect-error: objects other than Date/Buffer are not bindable
+  await db.query('SELECT ?', [{ a: 1 }]);
+  // @ts-expect-error: the database option is required
+  new NOORMME({ readers: 2 });
+  void rows, big, n;
+  db.close();
+}
+void usage;
