@@ -11,7 +11,7 @@ function ensure(dir) {
   const marker = path.join(dir, 'node_modules', '.package-lock.json');
   const stale = !fs.existsSync(marker) || (fs.existsSync(lock) && fs.statSync(lock).mtimeMs > fs.statSync(marker).mtimeMs);
   if (!stale) return;
-  const cmd = fs.existsSync(lock) ? 'npm ci' : 'npm install';
+  const cmd = 'npm install';
   console.log(`[noormme] ${cmd} in ${path.relative(process.cwd(), dir) || '.'}`);
   execSync(`${cmd} --no-audit --no-fund`, { cwd: dir, stdio: 'inherit' });
 }
