@@ -4,7 +4,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const SHARED_DATA = path.resolve(ROOT, '..', 'shared', 'data');
+const SHARED_DATA = path.join(__dirname, 'data');
 
 /** A fresh temporary directory, removed when the process exits. */
 function tempDir(prefix = 'noormme-') {
@@ -22,6 +22,7 @@ function copyShared(name) {
   const source = path.join(SHARED_DATA, name);
   const target = path.join(tempDir(), name);
   fs.copyFileSync(source, target);
+  fs.chmodSync(target, 0o644);
   return target;
 }
 
