@@ -182,13 +182,14 @@ pub fn run(
     out.columns = stmt.column_count();
     let names_changed = {
         let mut sent = info.sent_columns.lock();
-        let same = !always_send_names && sent.as_ref().is_some_and(|names| {
-            names.len() == out.columns
-                && names
-                    .iter()
-                    .enumerate()
-                    .all(|(i, n)| stmt.column_name(i).is_ok_and(|c| c == n))
-        });
+        let same = !always_send_names
+            && sent.as_ref().is_some_and(|names| {
+                names.len() == out.columns
+                    && names
+                        .iter()
+                        .enumerate()
+                        .all(|(i, n)| stmt.column_name(i).is_ok_and(|c| c == n))
+            });
         if !same {
             let names: Vec<String> = (0..out.columns)
                 .map(|i| stmt.column_name(i).unwrap_or("").to_owned())
@@ -357,12 +358,21 @@ mod tests {
         conn.execute_batch("CREATE TABLE t(a); INSERT INTO t VALUES (1);")
             .unwrap();
         let info = StatementInfo::new("SELECT * FROM t".into(), true);
-        assert!(run(&conn, &info, &[], None, false).unwrap().column_names.is_some());
-        assert!(run(&conn, &info, &[], None, false).unwrap().column_names.is_none());
+        assert!(run(&conn, &info, &[], None, false)
+            .unwrap()
+            .column_names
+            .is_some());
+        assert!(run(&conn, &info, &[], None, false)
+            .unwrap()
+            .column_names
+            .is_none());
         conn.execute_batch("ALTER TABLE t ADD COLUMN b").unwrap();
         let after = run(&conn, &info, &[], None, false).unwrap();
         assert_eq!(after.column_names, Some(vec!["a".into(), "b".into()]));
-        assert_eq!((after.columns, after.cells.len(), after.tags.len()), (2, 2, 2));
+        assert_eq!(
+            (after.columns, after.cells.len(), after.tags.len()),
+            (2, 2, 2)
+        );
     }
 
     #[test]
@@ -372,12 +382,19 @@ mod tests {
         let enc = run(
             &conn,
             &info,
-            &[Param::from_f64(3.0), Param::from_f64(3.5), Param::Integer(i64::MIN)],
+            &[
+                Param::from_f64(3.0),
+                Param::from_f64(3.5),
+                Param::Integer(i64::MIN),
+            ],
             None,
             false,
         )
         .unwrap();
-        assert_eq!(enc.texts, vec!["integerreal-9223372036854775808".to_string()]);
+        assert_eq!(
+            enc.texts,
+            vec!["integerreal-9223372036854775808".to_string()]
+        );
         assert_eq!(enc.tags[2], TAG_BIGINT);
     }
 

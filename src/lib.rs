@@ -4,5 +4,5 @@
 
 pub mod error;
 pub mod exec;
-pub mod pool;
 pub mod napi_api;
+pub mod pool;

@@ -36,7 +36,10 @@ fn params_from_js(params: Option<Vec<JsParam>>) -> napi::Result<Vec<Param>> {
                     if !lossless {
                         return Err(to_js(Error::usage(
                             "INVALID_PARAMETER",
-                            format!("parameter {} is a bigint outside SQLite's 64-bit integer range", i + 1),
+                            format!(
+                                "parameter {} is a bigint outside SQLite's 64-bit integer range",
+                                i + 1
+                            ),
                         )));
                     }
                     Param::Integer(value)
@@ -107,7 +110,8 @@ impl ResultExtras {
         ResultExtras {
             buffer,
             texts: with_texts.then_some(enc.texts),
-            blobs: (!enc.blobs.is_empty()).then(|| enc.blobs.into_iter().map(Buffer::from).collect()),
+            blobs: (!enc.blobs.is_empty())
+                .then(|| enc.blobs.into_iter().map(Buffer::from).collect()),
             columns: enc.column_names,
             rowid,
         }
@@ -203,7 +207,11 @@ impl NativePool {
         } else {
             scratch[..HEADER_SLOTS * 8].copy_from_slice(&enc.to_bytes()[..HEADER_SLOTS * 8]);
         }
-        if !fits || enc.column_names.is_some() || !enc.blobs.is_empty() || enc.flags & FLAG_BIG_ROWID != 0 {
+        if !fits
+            || enc.column_names.is_some()
+            || !enc.blobs.is_empty()
+            || enc.flags & FLAG_BIG_ROWID != 0
+        {
             *self.extras.borrow_mut() = Some(ResultExtras::from_encoded(enc, !fits, false));
         }
         Ok(match texts.len() {
@@ -230,10 +238,13 @@ impl NativePool {
         let params = params_from_js(params)?;
         let (deferred, promise) = env.create_deferred()?;
         let target = if write { Target::Write } else { Target::Read };
-        self.pool.run_async(id, params, target, move |result| match result {
-            Ok(enc) => deferred.resolve(move |_| Ok(ResultExtras::from_encoded(enc, true, true))),
-            Err(e) => deferred.reject(to_js(e)),
-        });
+        self.pool
+            .run_async(id, params, target, move |result| match result {
+                Ok(enc) => {
+                    deferred.resolve(move |_| Ok(ResultExtras::from_encoded(enc, true, true)))
+                }
+                Err(e) => deferred.reject(to_js(e)),
+            });
         Ok(promise)
     }
 

@@ -331,7 +331,7 @@ impl Pool {
         let checkpoint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
             checkpoint_if_idle(&checkpoint_target, &wrote_flag);
         });
-        let idle = wal.then(|| (options.checkpoint_interval, checkpoint));
+        let idle = wal.then_some((options.checkpoint_interval, checkpoint));
         let write_worker = Workers::start("writer", vec![writer.clone()], idle)?;
 
         let (inline_reader, read_workers, readers) = if wal {
@@ -483,9 +483,7 @@ impl Pool {
         }
         self.submit(
             target,
-            move |conn| retry_busy(busy_timeout, || {
-                exec::run(conn, &info, &params, None, true)
-            }),
+            move |conn| retry_busy(busy_timeout, || exec::run(conn, &info, &params, None, true)),
             done,
         );
     }
