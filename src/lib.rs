@@ -6,3 +6,4 @@ pub mod error;
 pub mod exec;
 pub mod napi_api;
 pub mod pool;
+pub mod schema;
