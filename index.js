@@ -16,4 +16,7 @@ module.exports = {
   SqliteError: errors.SqliteError,
   BusyError: errors.BusyError,
   ConnectionError: errors.ConnectionError,
+  ModelNotFoundError: errors.ModelNotFoundError,
+  FieldError: errors.FieldError,
+  ReadOnlyModelError: errors.ReadOnlyModelError,
 };

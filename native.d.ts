@@ -21,6 +21,8 @@ export declare class NativePool {
    * lookup-by-key call then crosses the boundary without a JS array.
    */
   run(id: number, params: Array<JsParam> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
+  /** The discovered schema as JSON text; `options` is JSON text too. */
+  discover(options: string): string
   takeExtras(): ResultExtras | null
   /** Runs on a worker thread; resolves with the full encoding. */
   runAsync(id: number, params: Array<JsParam> | undefined | null, write: boolean): object

@@ -5,6 +5,7 @@ const { NativePool } = require('../native.js');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
 const { bindArgs } = require('./params');
+const { Model, resolveTable } = require('./model');
 
 const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 // After a statement proves slow, this many runs go straight to a worker
@@ -279,6 +280,53 @@ class Database {
     const log = options.log === true ? (e) => console.debug('[noormme]', e.sql, e.params, `${e.durationMs.toFixed(2)}ms`, e.where) : options.log;
     this.exec_ = new Executor(this.shared, typeof log === 'function' ? log : null);
     this.closed = false;
+    this.schemaOptions = JSON.stringify({
+      relations: options.relations ?? {},
+      columns: options.columns ?? {},
+      decimalAsString: options.decimalAsString ?? false,
+    });
+    try {
+      this.discover();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  discover() {
+    let text;
+    try {
+      text = this.shared.native.discover(this.schemaOptions);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    this.schemaText = text;
+    this.catalog = JSON.parse(text);
+    this.models = new Map();
+  }
+
+  /** The discovered schema as plain JSON: tables, columns with policies, keys, relations. */
+  schema() {
+    this.ensureOpen();
+    return JSON.parse(this.schemaText);
+  }
+
+  /** Discovers the schema again (after DDL); models obtained before keep the old one. */
+  refreshSchema() {
+    this.ensureOpen();
+    this.discover();
+    return this.schema();
+  }
+
+  /** The model for a table or view: exact name, or the one table matching ignoring case. */
+  model(name) {
+    this.ensureOpen();
+    let model = this.models.get(name);
+    if (!model) {
+      model = new Model(this, resolveTable(this.catalog, name));
+      this.models.set(name, model);
+    }
+    return model;
   }
 
   ensureOpen() {

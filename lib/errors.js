@@ -30,6 +30,34 @@ class ConnectionError extends NoormmeError {
   }
 }
 
+/** `db.model(name)` found no such table or view. */
+class ModelNotFoundError extends NoormmeError {
+  constructor(message, { name, suggestion, available } = {}) {
+    super(message, { code: 'MODEL_NOT_FOUND' });
+    this.model = name;
+    this.suggestion = suggestion;
+    this.available = available;
+  }
+}
+
+/** A field, relation or lookup that the model does not have. */
+class FieldError extends NoormmeError {
+  constructor(message, { model, field, suggestion, available } = {}) {
+    super(message, { code: 'FIELD_ERROR' });
+    this.model = model;
+    this.field = field;
+    this.suggestion = suggestion;
+    this.available = available;
+  }
+}
+
+/** A write to a view, or to a table with neither a primary key nor a rowid. */
+class ReadOnlyModelError extends NoormmeError {
+  constructor(message) {
+    super(message, { code: 'READ_ONLY_MODEL' });
+  }
+}
+
 /** Internal: the native layer asks for the statement to be re-run off the JS thread. */
 const OVER_BUDGET = 'OVER_BUDGET';
 
@@ -67,4 +95,12 @@ function isOverBudget(err) {
   return typeof text === 'string' && text.includes('"code":"OVER_BUDGET"');
 }
 
-module.exports = { NoormmeError, SqliteError, BusyError, ConnectionError, fromNative, isOverBudget, OVER_BUDGET };
+module.exports = {
+  NoormmeError,
+  SqliteError,
+  BusyError,
+  ConnectionError,
+  ModelNotFoundError,
+  FieldError,
+  ReadOnlyModelError,
+  fromNative, isOverBudget, OVER_BUDGET };

@@ -2,8 +2,11 @@
 //! thin napi layer on top (`napi_api`). Everything but `napi_api` runs under
 //! `cargo test` without Node.
 
+pub mod catalog;
 pub mod error;
 pub mod exec;
 pub mod napi_api;
+pub mod policy;
 pub mod pool;
+pub mod relations;
 pub mod schema;

@@ -10,6 +10,7 @@ use napi::bindgen_prelude::{BigInt, Buffer, Either, Either5, Null, Object, Uint8
 use napi::{Env, Status};
 use napi_derive::napi;
 
+use crate::catalog::CatalogOptions;
 use crate::error::Error;
 use crate::exec::{Encoded, Param, FLAG_BIG_ROWID, FLAG_EXTERNAL, HEADER_SLOTS};
 use crate::pool::{Options, Pool, Target};
@@ -219,6 +220,13 @@ impl NativePool {
             1 => texts.into_iter().next().map(Either::A),
             _ => Some(Either::B(texts)),
         })
+    }
+
+    /// The discovered schema as JSON text; `options` is JSON text too.
+    #[napi]
+    pub fn discover(&self, options: String) -> napi::Result<String> {
+        let options = CatalogOptions::from_json(&options).map_err(to_js)?;
+        self.pool.discover(&options).map_err(to_js)
     }
 
     #[napi]

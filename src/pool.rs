@@ -422,6 +422,20 @@ impl Pool {
         })
     }
 
+    /// Reads the schema, with policies and relations, as JSON text. Runs on
+    /// the writer when it is free, so tables created in an open transaction
+    /// on this pool are seen.
+    pub fn discover(&self, options: &crate::catalog::CatalogOptions) -> Result<String> {
+        self.ensure_open()?;
+        let conn = match self.writer.as_ref().and_then(|w| w.conn.try_lock()) {
+            Some(conn) => conn,
+            None => self.inline_reader.conn.lock(),
+        };
+        Ok(crate::catalog::Catalog::discover(&conn, options)?
+            .to_json()
+            .to_string())
+    }
+
     fn statement(&self, id: u32) -> Result<Arc<StatementInfo>> {
         self.statements
             .read()

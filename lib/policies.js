@@ -1,0 +1,127 @@
+'use strict';
+// Value policies on the JS side: turning stored values into what JS sees
+// (Date, boolean, parsed JSON, numbers for decimals) and back, in the exact
+// storage format discovery detected for each column. A stored value that
+// does not parse is returned as stored, never turned into null.
+
+const MS_PER_DAY = 86400000;
+const JULIAN_UNIX_EPOCH = 2440587.5;
+const ISO_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, '0');
+}
+
+function offsetMinutes(zone) {
+  if (!zone || zone === 'Z') return 0;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+}
+
+/** Parses a stored date value in any format discovery knows; undefined when it is not one. */
+function parseDate(value, storage) {
+  if (typeof value === 'number' || typeof value === 'bigint') {
+    const n = Number(value);
+    let ms;
+    if (storage && storage.kind === 'julian') ms = (n - JULIAN_UNIX_EPOCH) * MS_PER_DAY;
+    else if (storage && storage.kind === 'unix_ms') ms = n;
+    else if (storage && storage.kind === 'unix') ms = n * 1000;
+    else if (n > 1e6 && n < 4e6 && !Number.isInteger(n)) ms = (n - JULIAN_UNIX_EPOCH) * MS_PER_DAY;
+    else ms = Math.abs(n) < 1e11 ? n * 1000 : n;
+    const d = new Date(ms);
+    return Number.isNaN(d.getTime()) ? undefined : d;
+  }
+  if (typeof value !== 'string') return undefined;
+  const m = ISO_TEXT.exec(value);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
+  const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const date = new Date(utc - offsetMinutes(zone) * 60000);
+  // Reject impossible dates (2024-02-30) instead of letting Date roll them over.
+  const check = new Date(utc);
+  if (Number.isNaN(utc) || check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
+  return date;
+}
+
+/** Writes a Date in the column's storage format. */
+function formatDate(date, storage) {
+  const ms = date.getTime();
+  switch (storage.kind) {
+    case 'date':
+      return date.toISOString().slice(0, 10);
+    case 'unix':
+      return ms / 1000;
+    case 'unix_ms':
+      return ms;
+    case 'julian':
+      return ms / MS_PER_DAY + JULIAN_UNIX_EPOCH;
+    default: {
+      const zone = storage.zone || '';
+      const shifted = new Date(ms + offsetMinutes(zone) * 60000);
+      let text =
+        `${pad(shifted.getUTCFullYear(), 4)}-${pad(shifted.getUTCMonth() + 1)}-${pad(shifted.getUTCDate())}` +
+        `${storage.separator || ' '}${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}`;
+      if (storage.seconds !== false) {
+        text += `:${pad(shifted.getUTCSeconds())}`;
+        const millis = shifted.getUTCMilliseconds();
+        if (storage.fraction === null || storage.fraction === undefined) {
+          // Written only when non-zero, with microsecond digits as Django does.
+          if (millis !== 0) text += `.${pad(millis, 3)}000`;
+        } else if (storage.fraction > 0) {
+          text += `.${pad(millis, 3).padEnd(storage.fraction, '0').slice(0, storage.fraction)}`;
+        }
+      }
+      return text + zone;
+    }
+  }
+}
+
+function decodeJson(value) {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** (stored value) => JS value for a column, or null when values pass through unchanged. */
+function decoderFor(column) {
+  switch (column.policy) {
+    case 'boolean':
+      return (v) => (v === 1 ? true : v === 0 ? false : v);
+    case 'date':
+    case 'datetime':
+      return (v) => (v === null ? null : (parseDate(v, column.storage) ?? v));
+    case 'json':
+      return decodeJson;
+    case 'decimal':
+      if (column.decimalAsString) return (v) => (v === null ? null : typeof v === 'string' ? v : String(v));
+      return (v) => {
+        if (typeof v !== 'string') return v;
+        const n = Number(v);
+        return v.trim() !== '' && Number.isFinite(n) ? n : v;
+      };
+    default:
+      return null;
+  }
+}
+
+/** (JS value) => value to bind, in the column's storage format. */
+function encoderFor(column) {
+  switch (column.policy) {
+    case 'boolean':
+      return (v) => (v === true ? 1 : v === false ? 0 : v);
+    case 'date':
+    case 'datetime':
+      return (v) => (v instanceof Date ? formatDate(v, column.storage) : v);
+    case 'json':
+      return (v) => (v === null ? null : JSON.stringify(v));
+    default:
+      return null;
+  }
+}
+
+module.exports = { parseDate, formatDate, decoderFor, encoderFor };
