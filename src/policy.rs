@@ -261,7 +261,7 @@ fn storage_of(samples: &[Sample], date_only_declared: bool) -> Option<DateStorag
             None => seen.push((storage, 1)),
         }
     }
-    seen.sort_by(|a, b| b.1.cmp(&a.1));
+    seen.sort_by_key(|s| std::cmp::Reverse(s.1));
     let (mut storage, _) = seen.into_iter().next()?;
     if let DateStorage::Iso { fraction, .. } = &mut storage {
         // Fixed digits only if every sample had them; otherwise written when non-zero.
