@@ -66,8 +66,191 @@ export declare class Transaction implements Queryable {
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
 }
 
+// ---------------------------------------------------------------------------
+// Schema and models
+
+/**
+ * Table name → its types. Empty until `noormme generate-types` writes a
+ * declaration file that augments it; until then models are loosely typed.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface NoormmeTables {}
+
+export interface TableTypes {
+  row: object;
+  insert: object;
+  relations: Record<string, { target: string; many: boolean }>;
+  writable: boolean;
+}
+
+export interface GenericTable {
+  row: Row;
+  insert: Record<string, BindValue>;
+  relations: Record<string, { target: string; many: boolean }>;
+  writable: boolean;
+}
+
+type KnownTable = keyof NoormmeTables & string;
+/** The table names `db.model()` accepts: the generated ones, or any string before generation. */
+export type TableName = [KnownTable] extends [never] ? string : KnownTable;
+export type TypesOf<N extends string> = N extends KnownTable
+  ? NoormmeTables[N] extends TableTypes
+    ? NoormmeTables[N]
+    : GenericTable
+  : GenericTable;
+
+export type Lookup =
+  | 'exact'
+  | 'iexact'
+  | 'contains'
+  | 'icontains'
+  | 'in'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'startswith'
+  | 'istartswith'
+  | 'endswith'
+  | 'iendswith'
+  | 'range'
+  | 'isnull'
+  | 'regex'
+  | 'iregex';
+export type DateTransform = 'date' | 'year' | 'month' | 'day' | 'week' | 'week_day' | 'iso_week_day' | 'quarter' | 'hour' | 'minute' | 'second';
+
+type TextLookup = 'iexact' | 'contains' | 'icontains' | 'startswith' | 'istartswith' | 'endswith' | 'iendswith' | 'regex' | 'iregex';
+type LookupValue<V, L extends string> = L extends 'in'
+  ? readonly (V | null)[]
+  : L extends 'isnull'
+    ? boolean
+    : L extends 'range'
+      ? readonly [V, V]
+      : L extends TextLookup
+        ? string
+        : V | null;
+
+type Fields<T extends TableTypes> = keyof T['row'] & string;
+type DateFields<T extends TableTypes> = { [K in Fields<T>]: NonNullable<T['row'][K]> extends Date ? K : never }[Fields<T>];
+type RelationNames<T extends TableTypes> = keyof T['relations'] & string;
+
+/**
+ * The keys and values `filter()`/`exclude()` accept: a field (`email`), a field
+ * and a lookup (`email__endswith`), a date transform (`created__year__gte`),
+ * or a path through a relation (`author__email`, checked from the first hop).
+ */
+export type Filter<T extends TableTypes = GenericTable> = {
+  [K in Fields<T>]?: T['row'][K] | null;
+} & {
+  [P in `${Fields<T>}__${Lookup}`]?: P extends `${infer F}__${infer L}` ? (F extends keyof T['row'] ? LookupValue<NonNullable<T['row'][F]>, L> : never) : never;
+} & {
+  [P in `${DateFields<T>}__${DateTransform}` | `${DateFields<T>}__${DateTransform}__${Lookup}`]?: unknown;
+} & {
+  [P in `${RelationNames<T>}__${string}` | RelationNames<T>]?: unknown;
+};
+
+export interface ColumnSchema {
+  name: string;
+  declaredType: string;
+  affinity: 'INTEGER' | 'TEXT' | 'BLOB' | 'REAL' | 'NUMERIC';
+  notNull: boolean;
+  default: string | null;
+  /** 1-based position in the primary key; 0 when not part of it. */
+  primaryKey: number;
+  rowidAlias: boolean;
+  generated: 'virtual' | 'stored' | null;
+  hidden: boolean;
+  unique: boolean;
+  readOnly: boolean;
+  optionalOnInsert: boolean;
+  policy: 'integer' | 'real' | 'text' | 'blob' | 'any' | 'numeric' | 'boolean' | 'date' | 'datetime' | 'json' | 'decimal';
+  storage: DateStorage | null;
+  decimalAsString: boolean;
+  jsType: string;
+  /** Why sampling overruled the declared type, when it did. */
+  note: string | null;
+}
+
+export type DateStorage =
+  | { kind: 'date' }
+  | { kind: 'iso'; separator: ' ' | 'T'; seconds: boolean; fraction: number | null; zone: string }
+  | { kind: 'unix' }
+  | { kind: 'unix_ms' }
+  | { kind: 'julian' };
+
+export interface RelationSchema {
+  name: string;
+  kind: 'foreign_key' | 'one_to_one' | 'reverse' | 'reverse_one_to_one' | 'many_to_many';
+  many: boolean;
+  target: string;
+  columns: string[];
+  targetColumns: string[];
+  through: { table: string; sourceColumns: string[]; targetColumns: string[] } | null;
+  nullable: boolean;
+  relatedName: string;
+}
+
+export interface TableSchema {
+  name: string;
+  kind: 'table' | 'view' | 'virtual';
+  module: string | null;
+  strict: boolean;
+  withoutRowid: boolean;
+  hasRowid: boolean;
+  autoincrement: boolean;
+  writable: boolean;
+  primaryKey: string[];
+  /** How a row is addressed: the primary key, ['rowid'], or null (views, keyless WITHOUT ROWID). */
+  identity: string[] | null;
+  columns: ColumnSchema[];
+  foreignKeys: { columns: string[]; target: string; targetColumns: string[]; onUpdate: string; onDelete: string }[];
+  indexes: { name: string; unique: boolean; partial: boolean; origin: string; columns: (string | null)[] }[];
+  uniqueTogether: string[][];
+  checks: string[];
+  relations: RelationSchema[];
+}
+
+export interface SchemaJson {
+  tables: TableSchema[];
+}
+
+export interface Manager<T extends TableTypes = GenericTable> {
+  /** Runs your SQL and applies this model's value policies to the rows (Django's Manager.raw). */
+  raw(sql: string, params?: Params): Promise<T['row'][]>;
+}
+
+export interface Model<T extends TableTypes = GenericTable> {
+  readonly name: string;
+  readonly meta: TableSchema;
+  readonly fields: Fields<T>[];
+  readonly relations: RelationNames<T>[];
+  readonly identity: string[] | null;
+  readonly objects: Manager<T>;
+  /** Applies the value policies to a row read from this table. */
+  decodeRow(row: Row): T['row'];
+  /** The value to bind for a field, in its storage format (a Date becomes the column's date text...). */
+  encodeValue<K extends Fields<T>>(field: K, value: T['row'][K]): BindValue;
+}
+
+export interface SchemaOptions {
+  /** Rename discovered relations: `{ posts: { author_id: { name: 'writer', related: 'articles' } } }`. */
+  relations?: Record<string, Record<string, { name?: string; related?: string }>>;
+  /** Override value policies: `{ users: { joined: 'datetime' } }` or `{ policy: 'datetime', storage: 'unix' }`. */
+  columns?: Record<string, Record<string, ColumnSchema['policy'] | 'decimal-string' | { policy: string; storage?: 'date' | 'iso' | 'iso-t' | 'unix' | 'unix_ms' | 'julian' }>>;
+  /** Read DECIMAL/NUMERIC columns as strings instead of numbers. */
+  decimalAsString?: boolean;
+}
+
 export declare class NOORMME implements Queryable {
-  constructor(options: NoormmeOptions | string);
+  constructor(options: (NoormmeOptions & SchemaOptions) | string);
+  /** The model of a table or view: the exact name, or the one table matching ignoring case. */
+  model<N extends TableName>(name: N): Model<TypesOf<N>>;
+  /** The discovered schema as plain JSON. */
+  schema(): SchemaJson;
+  /** Discovers the schema again after DDL. */
+  refreshSchema(): SchemaJson;
+  /** TypeScript declarations for this schema (what `noormme generate-types` writes). */
+  generateTypes(): string;
   query<R extends Row = Row>(sql: string, params?: Params): Promise<R[]>;
   execute(sql: string, params?: Params): Promise<WriteResult>;
   sql<R extends Row = Row>(strings: TemplateStringsArray, ...values: BindValue[]): Promise<R[]>;
@@ -89,6 +272,18 @@ export declare class SqliteError extends NoormmeError {
   sql?: string;
 }
 export declare class BusyError extends SqliteError {}
+export declare class ModelNotFoundError extends NoormmeError {
+  model: string;
+  suggestion?: string;
+  available: string[];
+}
+export declare class FieldError extends NoormmeError {
+  model: string;
+  field: string;
+  suggestion?: string;
+  available: string[];
+}
+export declare class ReadOnlyModelError extends NoormmeError {}
 export declare class ConnectionError extends NoormmeError {
   rawCode: number;
   /** Absolute path of the database file. */

@@ -31,6 +31,9 @@ export declare class NativePool {
   close(): void
 }
 
+/** TypeScript declarations for a schema (the JSON text of `db.schema()`). */
+export declare function generateTypes(schemaJson: string, source: string): string
+
 export interface NativeOptions {
   readers?: number
   busyTimeout?: number

@@ -62,6 +62,9 @@ try {
     }
   }
   console.table(rows);
+  const discovery = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'discovery.js')], { encoding: 'utf8' }).trim());
+  console.log(`Schema discovery, ${discovery.tables} tables: median ${discovery.medianMs} ms`);
+  results.discovery = discovery;
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ node: process.version, rounds: ROUNDS, results }, null, 2));
 } finally {

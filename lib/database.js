@@ -1,7 +1,7 @@
 'use strict';
 const path = require('node:path');
 const { AsyncLocalStorage } = require('node:async_hooks');
-const { NativePool } = require('../native.js');
+const { NativePool, generateTypes } = require('../native.js');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
 const { bindArgs } = require('./params');
@@ -316,6 +316,12 @@ class Database {
     this.ensureOpen();
     this.discover();
     return this.schema();
+  }
+
+  /** TypeScript declarations for this schema (what `noormme generate-types` writes). */
+  generateTypes() {
+    this.ensureOpen();
+    return generateTypes(this.schemaText, path.basename(this.shared.native.info().path));
   }
 
   /** The model for a table or view: exact name, or the one table matching ignoring case. */

@@ -3,6 +3,7 @@
 //! `cargo test` without Node.
 
 pub mod catalog;
+pub mod codegen;
 pub mod error;
 pub mod exec;
 pub mod napi_api;

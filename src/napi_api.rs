@@ -66,6 +66,18 @@ fn numeric_params(scratch: &[u8]) -> Vec<Param> {
         .collect()
 }
 
+/// TypeScript declarations for a schema (the JSON text of `db.schema()`).
+#[napi]
+pub fn generate_types(schema_json: String, source: String) -> napi::Result<String> {
+    let schema: serde_json::Value = serde_json::from_str(&schema_json).map_err(|e| {
+        to_js(Error::usage(
+            "INVALID_ARGUMENT",
+            format!("schema JSON: {e}"),
+        ))
+    })?;
+    Ok(crate::codegen::typescript(&schema, &source))
+}
+
 #[napi(object)]
 pub struct NativeOptions {
     pub readers: Option<u32>,

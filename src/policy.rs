@@ -68,7 +68,7 @@ impl Policy {
     /// The TypeScript type of values read with this policy.
     pub fn ts_type(&self) -> &'static str {
         match self {
-            Policy::Integer => "number | bigint",
+            Policy::Integer => "number",
             Policy::Real => "number",
             Policy::Text => "string",
             Policy::Blob => "Buffer",
