@@ -140,3 +140,16 @@ test('--watch rewrites the declarations when the schema changes', async () => {
     db.close();
   }
 });
+
+test('inspect prints tables, policies and relations; --json gives the schema', () => {
+  const cli = path.join(ROOT, 'bin', 'noormme.js');
+  const text = execFileSync(process.execPath, [cli, 'inspect', path.join(SHARED_DATA, 'chinook.sqlite')], { encoding: 'utf8' });
+  assert.match(text, /^Invoice {2}\(table\)$/m);
+  assert.match(text, /^ {2}InvoiceDate: DATETIME → Date \[datetime iso\] NOT NULL$/m);
+  assert.match(text, /^ {2}\.Track: many-to-many → Track via PlaylistTrack \(reverse: Playlist\)$/m);
+  const json = JSON.parse(execFileSync(process.execPath, [cli, 'inspect', path.join(SHARED_DATA, 'chinook.sqlite'), '--json'], { encoding: 'utf8' }));
+  assert.equal(json.tables.length, 11);
+  const missing = require('node:child_process').spawnSync(process.execPath, [cli, 'inspect', '/nonexistent/x.db'], { encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /noormme: \/nonexistent\/x\.db does not exist/);
+});
