@@ -23,6 +23,8 @@ export declare class NativePool {
   run(id: number, params: Array<JsParam> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
   /** The discovered schema as JSON text; `options` is JSON text too. */
   discover(options: string): string
+  /** Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text). */
+  compile(shape: string): string
   takeExtras(): ResultExtras | null
   /** Runs on a worker thread; resolves with the full encoding. */
   runAsync(id: number, params: Array<JsParam> | undefined | null, write: boolean): object

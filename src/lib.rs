@@ -9,5 +9,6 @@ pub mod exec;
 pub mod napi_api;
 pub mod policy;
 pub mod pool;
+pub mod query;
 pub mod relations;
 pub mod schema;

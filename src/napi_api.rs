@@ -241,6 +241,25 @@ impl NativePool {
         self.pool.discover(&options).map_err(to_js)
     }
 
+    /// Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text).
+    #[napi]
+    pub fn compile(&self, shape: String) -> napi::Result<String> {
+        let shape: serde_json::Value = serde_json::from_str(&shape)
+            .map_err(|e| to_js(Error::usage("INVALID_QUERY", format!("query shape: {e}"))))?;
+        let c = self.pool.compile(&shape).map_err(to_js)?;
+        let binds: Vec<serde_json::Value> = c
+            .binds
+            .iter()
+            .map(|b| serde_json::json!([b.slot, b.column, b.as_text]))
+            .collect();
+        let columns: Vec<serde_json::Value> = c
+            .columns
+            .iter()
+            .map(|(k, col)| serde_json::json!([k, col]))
+            .collect();
+        Ok(serde_json::json!({ "sql": c.sql, "binds": binds, "columns": columns, "readonly": c.readonly }).to_string())
+    }
+
     #[napi]
     pub fn take_extras(&self) -> Option<ResultExtras> {
         self.extras.borrow_mut().take()

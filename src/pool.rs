@@ -231,6 +231,7 @@ pub struct Pool {
     read_workers: Mutex<Option<Workers>>,
     write_worker: Mutex<Option<Workers>>,
     statements: RwLock<Vec<Arc<StatementInfo>>>,
+    catalog: RwLock<Option<Arc<crate::catalog::Catalog>>>,
     wrote_since_checkpoint: Arc<AtomicBool>,
     closed: AtomicBool,
 }
@@ -299,6 +300,7 @@ impl Pool {
                 read_workers: Mutex::new(read_workers),
                 write_worker: Mutex::new(write_worker),
                 statements: RwLock::new(Vec::new()),
+                catalog: RwLock::new(None),
                 wrote_since_checkpoint: wrote,
                 closed: AtomicBool::new(false),
             });
@@ -370,6 +372,7 @@ impl Pool {
             read_workers: Mutex::new(read_workers),
             write_worker: Mutex::new(Some(write_worker)),
             statements: RwLock::new(Vec::new()),
+            catalog: RwLock::new(None),
             wrote_since_checkpoint: wrote,
             closed: AtomicBool::new(false),
         })
@@ -431,9 +434,20 @@ impl Pool {
             Some(conn) => conn,
             None => self.inline_reader.conn.lock(),
         };
-        Ok(crate::catalog::Catalog::discover(&conn, options)?
-            .to_json()
-            .to_string())
+        let catalog = crate::catalog::Catalog::discover(&conn, options)?;
+        let json = catalog.to_json().to_string();
+        drop(conn);
+        *self.catalog.write() = Some(Arc::new(catalog));
+        Ok(json)
+    }
+
+    /// Compiles a QuerySet shape against the last discovered schema.
+    pub fn compile(&self, shape: &serde_json::Value) -> Result<crate::query::Compiled> {
+        let catalog =
+            self.catalog.read().clone().ok_or_else(|| {
+                Error::usage("NO_SCHEMA", "the schema has not been discovered yet")
+            })?;
+        crate::query::compile(&catalog, shape)
     }
 
     fn statement(&self, id: u32) -> Result<Arc<StatementInfo>> {
@@ -725,6 +739,7 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
     }
     .map_err(|e| connection_error(abs, e.into()))?;
     conn.set_prepared_statement_cache_capacity(128);
+    register_functions(&conn)?;
     // The JS thread must never sleep in SQLite's busy handler: BUSY is
     // answered by moving the work to a worker, which retries with backoff.
     conn.busy_timeout(Duration::ZERO)?;
@@ -744,6 +759,35 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         apply_pragma(&conn, name, value).map_err(|e| connection_error(abs, e))?;
     }
     Ok(conn)
+}
+
+/// SQL functions the query compiler relies on, on every connection.
+fn register_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+    // Unicode lower-casing for the i-lookups: SQLite's own lower() and LIKE
+    // only fold ASCII, so "ANTÔNIO" would not find "Antônio".
+    conn.create_scalar_function(
+        "noormme_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Null => ToSqlOutput::Owned(Value::Null),
+                ValueRef::Text(t) => {
+                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(t).to_lowercase()))
+                }
+                ValueRef::Integer(i) => ToSqlOutput::Owned(Value::Text(i.to_string())),
+                ValueRef::Real(f) => ToSqlOutput::Owned(Value::Text(f.to_string())),
+                ValueRef::Blob(b) => {
+                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(b).to_lowercase()))
+                }
+            })
+        },
+    )?;
+    Ok(())
 }
 
 /// Pragma names and values come from options, not from SQL: both are checked

@@ -164,10 +164,13 @@ pub fn derive(tables: &[Table], overrides: &Overrides) -> Result<Vec<Relation>> 
                 fk.target.clone()
             };
             let name = names.claim(&table.name, wanted, "_rel");
+            // SQLite lets primary-key columns of rowid tables hold NULL (a
+            // documented quirk): only NOT NULL, the rowid itself and WITHOUT
+            // ROWID keys are sure to be set.
             let nullable = fk.columns.iter().any(|c| {
-                table
-                    .column(c)
-                    .is_some_and(|c| !c.not_null && c.pk_position == 0)
+                table.column(c).is_some_and(|c| {
+                    !c.not_null && !c.rowid_alias && !(table.without_rowid && c.pk_position > 0)
+                })
             });
             relations.push(Relation {
                 name,

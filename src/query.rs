@@ -1,0 +1,1209 @@
+//! The QuerySet compiler: a query's shape (JSON built by the JS QuerySet,
+//! values replaced by numbered slots) resolved against the catalog and
+//! compiled to one SQL statement with bound parameters.
+//!
+//! Identifiers only ever come from the catalog and are always quoted; values
+//! only ever travel as parameters (`?N`), so no filter key or value can change
+//! the statement's meaning.
+
+use serde_json::Value;
+
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::relations::{Relation, RelationKind};
+use crate::schema::Table;
+
+/// A compiled query, ready to run once its binds are filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    pub sql: String,
+    /// Parameter N (1-based) takes value slot `binds[N-1].slot`, encoded
+    /// for the column it meets (when there is one).
+    pub binds: Vec<Bind>,
+    /// Output keys and the column each comes from (for value policies).
+    pub columns: Vec<(String, Option<(String, String)>)>,
+    pub readonly: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bind {
+    pub slot: usize,
+    pub column: Option<(String, String)>,
+    /// How the value is shaped before binding: "value", or "text" for
+    /// string lookups (never encoded as a date or JSON).
+    pub as_text: bool,
+}
+
+const LOOKUPS: &[&str] = &[
+    "exact",
+    "iexact",
+    "contains",
+    "icontains",
+    "in",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "range",
+    "isnull",
+];
+const DATE_TRANSFORMS: &[&str] = &[
+    "date",
+    "year",
+    "month",
+    "day",
+    "week",
+    "week_day",
+    "iso_week_day",
+    "quarter",
+    "hour",
+    "minute",
+    "second",
+];
+
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut diag = prev[0];
+        prev[0] = i;
+        for j in 1..=b.len() {
+            let up = prev[j];
+            prev[j] = (prev[j] + 1)
+                .min(prev[j - 1] + 1)
+                .min(diag + usize::from(a[i - 1] != b[j - 1]));
+            diag = up;
+        }
+    }
+    prev[b.len()]
+}
+
+fn nearest<'a>(name: &str, options: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    options
+        .into_iter()
+        .map(|o| (edit_distance(name, o), o))
+        .min()
+        .filter(|(d, _)| *d <= (name.chars().count() / 3).max(2))
+        .map(|(_, o)| o)
+}
+
+fn field_error(table: &Table, relations: &[&Relation], name: &str) -> Error {
+    let mut options: Vec<&str> = table
+        .columns
+        .iter()
+        .filter(|c| !c.hidden)
+        .map(|c| c.name.as_str())
+        .collect();
+    options.extend(relations.iter().map(|r| r.name.as_str()));
+    let hint = nearest(name, options.iter().copied())
+        .map_or(String::new(), |n| format!(" Did you mean '{n}'?"));
+    Error::usage(
+        "FIELD_ERROR",
+        format!(
+            "{} has no field '{name}'.{hint} Choices: {}",
+            table.name,
+            options.join(", ")
+        ),
+    )
+}
+
+fn shape_error(message: impl Into<String>) -> Error {
+    Error::usage("INVALID_QUERY", message)
+}
+
+/// One SELECT scope: its root table and the joins its expressions needed.
+struct Scope<'a> {
+    table: &'a Table,
+    alias: String,
+    joins: Vec<(String, String, String)>, // (relation path, alias, JOIN clause)
+}
+
+struct Compiler<'a> {
+    catalog: &'a Catalog,
+    binds: Vec<Bind>,
+    aliases: usize,
+}
+
+/// What a path resolves to: an SQL expression, the column behind it, and
+/// the rest of the path (transforms and a lookup).
+struct Resolved<'a> {
+    sql: String,
+    column: Option<(&'a Table, String)>,
+    rest: Vec<String>,
+}
+
+impl<'a> Compiler<'a> {
+    fn table(&self, name: &str) -> Result<&'a Table> {
+        self.catalog
+            .tables
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| {
+                Error::usage(
+                    "MODEL_NOT_FOUND",
+                    format!("the database has no table '{name}'"),
+                )
+            })
+    }
+
+    fn relations_of(&self, table: &str) -> Vec<&'a Relation> {
+        self.catalog
+            .relations
+            .iter()
+            .filter(|r| r.table == table)
+            .collect()
+    }
+
+    fn new_alias(&mut self, prefix: &str) -> String {
+        self.aliases += 1;
+        format!("{prefix}{}", self.aliases)
+    }
+
+    fn param(&mut self, slot: usize, column: Option<(String, String)>, as_text: bool) -> String {
+        self.binds.push(Bind {
+            slot,
+            column,
+            as_text,
+        });
+        format!("?{}", self.binds.len())
+    }
+
+    /// Follows `parts` from the scope's root through forward relations to a column.
+    /// A multi-valued relation stops resolution: the caller handles it.
+    fn resolve(
+        &mut self,
+        scope: &mut Scope<'a>,
+        parts: &[String],
+        allow_multi: bool,
+    ) -> Result<std::result::Result<Resolved<'a>, (usize, &'a Relation)>> {
+        let mut table = scope.table;
+        let mut alias = scope.alias.clone();
+        let mut nullable = false;
+        let mut path = String::new();
+        for (i, part) in parts.iter().enumerate() {
+            if let Some(col) = table.column(part) {
+                if col.hidden {
+                    return Err(field_error(table, &self.relations_of(&table.name), part));
+                }
+                return Ok(Ok(Resolved {
+                    sql: format!("{}.{}", quote(&alias), quote(&col.name)),
+                    column: Some((table, col.name.clone())),
+                    rest: parts[i + 1..].to_vec(),
+                }));
+            }
+            let relations = self.relations_of(&table.name);
+            let Some(rel) = relations.iter().copied().find(|r| &r.name == part) else {
+                return Err(field_error(table, &relations, part));
+            };
+            if rel.kind.many() || rel.kind == RelationKind::ReverseOneToOne {
+                if !allow_multi {
+                    return Err(shape_error(format!(
+                        "'{}' follows {}.{}, which can match several rows: use it in filter() or exclude()",
+                        parts.join("__"),
+                        table.name,
+                        rel.name
+                    )));
+                }
+                return Ok(Err((i, rel)));
+            }
+            let next_is_field = parts.get(i + 1).is_some_and(|p| {
+                let target = self.table(&rel.target).ok();
+                target.is_some_and(|t| {
+                    t.column(p).is_some() || self.relations_of(&t.name).iter().any(|r| &r.name == p)
+                })
+            });
+            if !next_is_field {
+                // `author` or `author__in`: compare the key column(s) themselves.
+                if rel.columns.len() != 1 {
+                    return Err(shape_error(format!(
+                        "{}.{} is a composite key: filter on its fields ({}__<field>)",
+                        table.name, rel.name, rel.name
+                    )));
+                }
+                let col = table.column(&rel.columns[0]).expect("key column exists");
+                return Ok(Ok(Resolved {
+                    sql: format!("{}.{}", quote(&alias), quote(&col.name)),
+                    column: Some((table, col.name.clone())),
+                    rest: parts[i + 1..].to_vec(),
+                }));
+            }
+            path = if path.is_empty() {
+                part.clone()
+            } else {
+                format!("{path}__{part}")
+            };
+            let target = self.table(&rel.target)?;
+            nullable = nullable || rel.nullable;
+            alias = match scope.joins.iter().find(|(p, _, _)| p == &path) {
+                Some((_, a, _)) => a.clone(),
+                None => {
+                    let next = self.new_alias("t");
+                    let on: Vec<String> = rel
+                        .columns
+                        .iter()
+                        .zip(&rel.target_columns)
+                        .map(|(c, tc)| {
+                            format!(
+                                "{}.{} = {}.{}",
+                                quote(&next),
+                                quote(tc),
+                                quote(&alias),
+                                quote(c)
+                            )
+                        })
+                        .collect();
+                    let kind = if nullable { "LEFT JOIN" } else { "INNER JOIN" };
+                    scope.joins.push((
+                        path.clone(),
+                        next.clone(),
+                        format!(
+                            "{kind} {} AS {} ON {}",
+                            quote(&target.name),
+                            quote(&next),
+                            on.join(" AND ")
+                        ),
+                    ));
+                    next
+                }
+            };
+            table = target;
+        }
+        Err(shape_error(format!(
+            "'{}' names a relation, not a field",
+            parts.join("__")
+        )))
+    }
+
+    /// An expression: `{"p": slot}`, `{"f": "path"}`, or `{"op": "+", "l": .., "r": ..}`.
+    fn expression(
+        &mut self,
+        scope: &mut Scope<'a>,
+        node: &Value,
+        column: Option<(String, String)>,
+    ) -> Result<String> {
+        if let Some(slot) = node.get("p").and_then(Value::as_u64) {
+            return Ok(self.param(slot as usize, column, false));
+        }
+        if let Some(path) = node.get("f").and_then(Value::as_str) {
+            let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
+            let resolved = self
+                .resolve(scope, &parts, false)?
+                .map_err(|_| shape_error("unreachable"))?;
+            if !resolved.rest.is_empty() {
+                return Err(shape_error(format!(
+                    "F('{path}'): '{}' is not a field",
+                    resolved.rest.join("__")
+                )));
+            }
+            return Ok(resolved.sql);
+        }
+        if let Some(op) = node.get("op").and_then(Value::as_str) {
+            if !matches!(op, "+" | "-" | "*" | "/" | "%") {
+                return Err(shape_error(format!("unknown operator {op:?}")));
+            }
+            let l = self.expression(scope, &node["l"], None)?;
+            let r = self.expression(scope, &node["r"], None)?;
+            return Ok(format!("({l} {op} {r})"));
+        }
+        Err(shape_error(format!("not an expression: {node}")))
+    }
+
+    fn date_expr(&self, lhs: &str, column: &Option<(&Table, String)>) -> String {
+        let storage = column.as_ref().and_then(|(t, c)| self.storage_kind(t, c));
+        match storage.as_deref() {
+            Some("unix") => format!("{lhs}, 'unixepoch'"),
+            Some("unix_ms") => format!("{lhs} / 1000.0, 'unixepoch'"),
+            _ => lhs.to_string(),
+        }
+    }
+
+    fn storage_kind(&self, table: &Table, column: &str) -> Option<String> {
+        let ti = self
+            .catalog
+            .tables
+            .iter()
+            .position(|t| t.name == table.name)?;
+        let ci = table.columns.iter().position(|c| c.name == column)?;
+        let policy = &self.catalog.policies[ti][ci].policy;
+        policy.storage().map(|s| match s {
+            crate::policy::DateStorage::UnixSeconds => "unix".to_string(),
+            crate::policy::DateStorage::UnixMillis => "unix_ms".to_string(),
+            crate::policy::DateStorage::JulianDay => "julian".to_string(),
+            _ => "text".to_string(),
+        })
+    }
+
+    /// `["path__lookup", value]` → SQL condition.
+    fn leaf(&mut self, scope: &mut Scope<'a>, key: &str, value: &Value) -> Result<String> {
+        let parts: Vec<String> = key.split("__").map(str::to_owned).collect();
+        if parts.iter().any(String::is_empty) {
+            return Err(shape_error(format!("'{key}' is not a field path")));
+        }
+        match self.resolve(scope, &parts, true)? {
+            Ok(resolved) => self.condition(scope, resolved, key, value),
+            Err((at, rel)) => {
+                self.exists(scope, rel, &[(key.to_string(), value.clone())], at, &parts)
+            }
+        }
+    }
+
+    /// Conditions that follow a multi-valued relation become one EXISTS subquery.
+    fn exists(
+        &mut self,
+        scope: &mut Scope<'a>,
+        rel: &'a Relation,
+        leaves: &[(String, Value)],
+        at: usize,
+        first: &[String],
+    ) -> Result<String> {
+        // Resolve the prefix (forward hops before the multi-valued one) in the outer scope.
+        let prefix_alias = if at == 0 {
+            scope.alias.clone()
+        } else {
+            let mut probe: Vec<String> = first[..at].to_vec();
+            probe.push(rel.columns[0].clone());
+            match self.resolve(scope, &probe, false)? {
+                Ok(r) => r
+                    .sql
+                    .rsplit_once('.')
+                    .map(|(a, _)| a.trim_matches('"').to_string())
+                    .unwrap_or_default(),
+                Err(_) => return Err(shape_error("nested multi-valued relation")),
+            }
+        };
+        let target = self.table(&rel.target)?;
+        let inner_alias = self.new_alias("s");
+        let mut inner = Scope {
+            table: target,
+            alias: inner_alias.clone(),
+            joins: Vec::new(),
+        };
+        let (from, correlation) = match &rel.through {
+            None => {
+                let on: Vec<String> = rel
+                    .target_columns
+                    .iter()
+                    .zip(&rel.columns)
+                    .map(|(tc, c)| {
+                        format!(
+                            "{}.{} = {}.{}",
+                            quote(&inner_alias),
+                            quote(tc),
+                            quote(&prefix_alias),
+                            quote(c)
+                        )
+                    })
+                    .collect();
+                (
+                    format!("{} AS {}", quote(&target.name), quote(&inner_alias)),
+                    on.join(" AND "),
+                )
+            }
+            Some(through) => {
+                let j = self.new_alias("j");
+                let join_on: Vec<String> = through
+                    .target_columns
+                    .iter()
+                    .zip(&rel.target_columns)
+                    .map(|(jc, tc)| {
+                        format!(
+                            "{}.{} = {}.{}",
+                            quote(&inner_alias),
+                            quote(tc),
+                            quote(&j),
+                            quote(jc)
+                        )
+                    })
+                    .collect();
+                let corr: Vec<String> = through
+                    .source_columns
+                    .iter()
+                    .zip(&rel.columns)
+                    .map(|(jc, c)| {
+                        format!(
+                            "{}.{} = {}.{}",
+                            quote(&j),
+                            quote(jc),
+                            quote(&prefix_alias),
+                            quote(c)
+                        )
+                    })
+                    .collect();
+                (
+                    format!(
+                        "{} AS {} INNER JOIN {} AS {} ON {}",
+                        quote(&through.table),
+                        quote(&j),
+                        quote(&target.name),
+                        quote(&inner_alias),
+                        join_on.join(" AND ")
+                    ),
+                    corr.join(" AND "),
+                )
+            }
+        };
+        let mut conds = vec![correlation];
+        for (key, value) in leaves {
+            let parts: Vec<String> = key.split("__").map(str::to_owned).collect();
+            let inner_key = parts[at + 1..].join("__");
+            if inner_key.is_empty() {
+                // `tracks__isnull` / `tracks=5`: compare the related key itself.
+                let pk = target
+                    .primary_key
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "rowid".into());
+                let sub = if parts.len() == at + 1 {
+                    pk
+                } else {
+                    format!("{pk}__{}", parts[at + 1..].join("__"))
+                };
+                conds.push(self.leaf(&mut inner, &sub, value)?);
+            } else if ["isnull"].contains(&inner_key.as_str()) {
+                let truth = value
+                    .as_bool()
+                    .ok_or_else(|| shape_error(format!("{key}: isnull takes true or false")))?;
+                let sql = format!("SELECT 1 FROM {from} WHERE {}", conds[0]);
+                return Ok(if truth {
+                    format!("NOT EXISTS ({sql})")
+                } else {
+                    format!("EXISTS ({sql})")
+                });
+            } else if LOOKUPS.contains(&inner_key.as_str()) {
+                let pk = target
+                    .primary_key
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "rowid".into());
+                conds.push(self.leaf(&mut inner, &format!("{pk}__{inner_key}"), value)?);
+            } else {
+                conds.push(self.leaf(&mut inner, &inner_key, value)?);
+            }
+        }
+        let joins: Vec<String> = inner.joins.iter().map(|(_, _, j)| j.clone()).collect();
+        Ok(format!(
+            "EXISTS (SELECT 1 FROM {from}{}{} WHERE {})",
+            if joins.is_empty() { "" } else { " " },
+            joins.join(" "),
+            conds.join(" AND ")
+        ))
+    }
+
+    fn condition(
+        &mut self,
+        scope: &mut Scope<'a>,
+        resolved: Resolved<'a>,
+        key: &str,
+        value: &Value,
+    ) -> Result<String> {
+        let mut lhs = resolved.sql.clone();
+        let column = resolved
+            .column
+            .as_ref()
+            .map(|(t, c)| (t.name.clone(), c.clone()));
+        let mut rest = resolved.rest.clone();
+        let lookup = match rest.last() {
+            Some(last) if LOOKUPS.contains(&last.as_str()) => rest.pop().expect("non-empty"),
+            _ => "exact".to_string(),
+        };
+        let mut transformed = false;
+        for transform in &rest {
+            if !DATE_TRANSFORMS.contains(&transform.as_str()) {
+                let (table, col) = resolved
+                    .column
+                    .as_ref()
+                    .map(|(t, c)| (t.name.as_str(), c.as_str()))
+                    .unwrap_or(("?", "?"));
+                let mut options: Vec<&str> = LOOKUPS.to_vec();
+                options.extend(DATE_TRANSFORMS);
+                let hint = nearest(transform, options.iter().copied())
+                    .map_or(String::new(), |n| format!(" Did you mean '{n}'?"));
+                return Err(Error::usage(
+                    "FIELD_ERROR",
+                    format!("unsupported lookup '{transform}' for {table}.{col} in '{key}'.{hint} Lookups: {}; date transforms: {}", LOOKUPS.join(", "), DATE_TRANSFORMS.join(", ")),
+                ));
+            }
+            let source = self.date_expr(&lhs, &resolved.column);
+            lhs = match transform.as_str() {
+                "date" => format!("date({source})"),
+                "year" => format!("CAST(strftime('%Y', {source}) AS INTEGER)"),
+                "month" => format!("CAST(strftime('%m', {source}) AS INTEGER)"),
+                "day" => format!("CAST(strftime('%d', {source}) AS INTEGER)"),
+                "hour" => format!("CAST(strftime('%H', {source}) AS INTEGER)"),
+                "minute" => format!("CAST(strftime('%M', {source}) AS INTEGER)"),
+                "second" => format!("CAST(strftime('%S', {source}) AS INTEGER)"),
+                // Django: 1 = Sunday ... 7 = Saturday.
+                "week_day" => format!("(CAST(strftime('%w', {source}) AS INTEGER) + 1)"),
+                "iso_week_day" => format!("(CAST(strftime('%u', {source}) AS INTEGER))"),
+                "week" => format!("CAST(strftime('%V', {source}) AS INTEGER)"),
+                "quarter" => format!("((CAST(strftime('%m', {source}) AS INTEGER) + 2) / 3)"),
+                _ => unreachable!("checked above"),
+            };
+            transformed = true;
+        }
+        // After a transform the value is a plain number or date text, not the column's stored form.
+        let encode_as = if transformed { None } else { column.clone() };
+        let is_f = value.get("f").is_some() || value.get("op").is_some();
+        let rhs =
+            |c: &mut Self, scope: &mut Scope<'a>, v: &Value, as_text: bool| -> Result<String> {
+                if is_f {
+                    c.expression(scope, v, None)
+                } else {
+                    let slot = v
+                        .get("p")
+                        .and_then(Value::as_u64)
+                        .ok_or_else(|| shape_error(format!("{key}: expected a value slot")))?;
+                    Ok(c.param(
+                        slot as usize,
+                        if as_text { None } else { encode_as.clone() },
+                        as_text,
+                    ))
+                }
+            };
+        let fold = |s: &str| format!("noormme_fold({s})");
+        Ok(match lookup.as_str() {
+            "isnull" => {
+                let truth = value
+                    .as_bool()
+                    .ok_or_else(|| shape_error(format!("{key}: isnull takes true or false")))?;
+                format!("{lhs} IS {}NULL", if truth { "" } else { "NOT " })
+            }
+            "exact" if value.is_null() => format!("{lhs} IS NULL"),
+            "exact" => format!("{lhs} = {}", rhs(self, scope, value, false)?),
+            "gt" => format!("{lhs} > {}", rhs(self, scope, value, false)?),
+            "gte" => format!("{lhs} >= {}", rhs(self, scope, value, false)?),
+            "lt" => format!("{lhs} < {}", rhs(self, scope, value, false)?),
+            "lte" => format!("{lhs} <= {}", rhs(self, scope, value, false)?),
+            "iexact" => format!("{} = {}", fold(&lhs), fold(&rhs(self, scope, value, true)?)),
+            "contains" => format!("instr({lhs}, {}) > 0", rhs(self, scope, value, true)?),
+            "icontains" => format!(
+                "instr({}, {}) > 0",
+                fold(&lhs),
+                fold(&rhs(self, scope, value, true)?)
+            ),
+            "startswith" => {
+                let p = rhs(self, scope, value, true)?;
+                format!("substr({lhs}, 1, length({p})) = {p}")
+            }
+            "istartswith" => {
+                let p = rhs(self, scope, value, true)?;
+                format!(
+                    "substr({}, 1, length({})) = {}",
+                    fold(&lhs),
+                    fold(&p),
+                    fold(&p)
+                )
+            }
+            "endswith" => {
+                let p = rhs(self, scope, value, true)?;
+                format!("(length({p}) = 0 OR substr({lhs}, -length({p})) = {p})")
+            }
+            "iendswith" => {
+                let p = rhs(self, scope, value, true)?;
+                format!(
+                    "(length({p}) = 0 OR substr({}, -length({})) = {})",
+                    fold(&lhs),
+                    fold(&p),
+                    fold(&p)
+                )
+            }
+            "in" => {
+                let slots = value
+                    .get("in")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| shape_error(format!("{key}: 'in' takes an array")))?;
+                if slots.is_empty() {
+                    return Ok("0".into());
+                }
+                let mut ps = Vec::new();
+                for s in slots {
+                    ps.push(rhs(self, scope, s, false)?);
+                }
+                format!("{lhs} IN ({})", ps.join(", "))
+            }
+            "range" => {
+                let pair = value
+                    .get("range")
+                    .and_then(Value::as_array)
+                    .filter(|a| a.len() == 2)
+                    .ok_or_else(|| shape_error(format!("{key}: 'range' takes two values")))?;
+                let lo = rhs(self, scope, &pair[0], false)?;
+                let hi = rhs(self, scope, &pair[1], false)?;
+                format!("{lhs} BETWEEN {lo} AND {hi}")
+            }
+            other => return Err(shape_error(format!("unsupported lookup {other}"))),
+        })
+    }
+
+    /// A Q node: `{"and": [..]}`, `{"or": [..]}`, `{"not": q}`, `{"xor": [..]}` or `{"leaf": [key, value]}`.
+    fn q(&mut self, scope: &mut Scope<'a>, node: &Value) -> Result<String> {
+        if let Some([key, value]) = node
+            .get("leaf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            let key = key
+                .as_str()
+                .ok_or_else(|| shape_error("a filter key must be a string"))?;
+            return self.leaf(scope, key, value);
+        }
+        if let Some(inner) = node.get("not") {
+            return Ok(format!("NOT (({}) IS TRUE)", self.q(scope, inner)?));
+        }
+        for (op, joiner) in [("and", " AND "), ("or", " OR "), ("xor", " <> ")] {
+            if let Some(children) = node.get(op).and_then(Value::as_array) {
+                if children.is_empty() {
+                    return Ok("1".into());
+                }
+                let mut parts = Vec::new();
+                for child in children {
+                    let sql = self.q(scope, child)?;
+                    // XOR compares truth values: NULL counts as false, as in Django.
+                    parts.push(if op == "xor" {
+                        format!("COALESCE(({sql}), 0) <> 0")
+                    } else {
+                        format!("({sql})")
+                    });
+                }
+                if op == "xor" {
+                    let sum: Vec<String> = parts.iter().map(|p| format!("({p})")).collect();
+                    return Ok(format!("(({}) % 2 = 1)", sum.join(" + ")));
+                }
+                return Ok(parts.join(joiner));
+            }
+        }
+        Err(shape_error(format!("not a filter: {node}")))
+    }
+
+    fn order(&mut self, scope: &mut Scope<'a>, terms: &[Value]) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for term in terms {
+            let text = term
+                .as_str()
+                .ok_or_else(|| shape_error("orderBy takes field names"))?;
+            if text == "?" {
+                out.push("random()".to_string());
+                continue;
+            }
+            let (desc, path) = match text.strip_prefix('-') {
+                Some(p) => (true, p),
+                None => (false, text.strip_prefix('+').unwrap_or(text)),
+            };
+            let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
+            if parts.iter().any(String::is_empty) {
+                return Err(shape_error(format!("'{text}' is not a field path")));
+            }
+            let resolved = self
+                .resolve(scope, &parts, false)?
+                .map_err(|_| shape_error("unreachable"))?;
+            if !resolved.rest.is_empty() {
+                return Err(field_error(
+                    scope.table,
+                    &self.relations_of(&scope.table.name),
+                    &resolved.rest.join("__"),
+                ));
+            }
+            out.push(format!(
+                "{}{}",
+                resolved.sql,
+                if desc { " DESC" } else { "" }
+            ));
+        }
+        Ok(out)
+    }
+}
+
+/// Compiles a query shape for `catalog`.
+///
+/// Shape: `{ "model", "mode": "select"|"count"|"exists"|"update"|"delete"|"insert"|"validate",
+/// "where": [{"filter": Q} | {"exclude": Q}], "order": [..], "fields": [..]|null,
+/// "distinct": bool, "limit": slot|null, "offset": slot|null, "set": {field: expr} }`.
+pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
+    let model = shape["model"]
+        .as_str()
+        .ok_or_else(|| shape_error("missing model"))?;
+    let mut c = Compiler {
+        catalog,
+        binds: Vec::new(),
+        aliases: 0,
+    };
+    let table = c.table(model)?;
+    let mut scope = Scope {
+        table,
+        alias: "t0".into(),
+        joins: Vec::new(),
+    };
+    let mode = shape["mode"].as_str().unwrap_or("select");
+
+    if mode == "insert" {
+        return insert(&mut c, table, shape);
+    }
+
+    let mut wheres = Vec::new();
+    for clause in shape["where"].as_array().into_iter().flatten() {
+        if let Some(q) = clause.get("filter") {
+            wheres.push(format!("({})", c.q(&mut scope, q)?));
+        } else if let Some(q) = clause.get("exclude") {
+            // Rows where the condition is NULL (a NULL field) stay, as in Django.
+            wheres.push(format!("NOT (({}) IS TRUE)", c.q(&mut scope, q)?));
+        } else {
+            return Err(shape_error(format!("not a where clause: {clause}")));
+        }
+    }
+    let order = c.order(
+        &mut scope,
+        shape["order"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+    )?;
+
+    let mut columns = Vec::new();
+    let mut select = Vec::new();
+    match shape["fields"].as_array() {
+        Some(fields) if !fields.is_empty() => {
+            for f in fields {
+                let path = f
+                    .as_str()
+                    .ok_or_else(|| shape_error("values() takes field names"))?;
+                let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
+                let resolved = c
+                    .resolve(&mut scope, &parts, false)?
+                    .map_err(|_| shape_error("unreachable"))?;
+                if !resolved.rest.is_empty() {
+                    return Err(field_error(table, &c.relations_of(&table.name), path));
+                }
+                select.push(format!("{} AS {}", resolved.sql, quote(path)));
+                columns.push((
+                    path.to_string(),
+                    resolved.column.map(|(t, col)| (t.name.clone(), col)),
+                ));
+            }
+        }
+        _ => {
+            for col in table.columns.iter().filter(|c| !c.hidden) {
+                select.push(format!(
+                    "\"t0\".{} AS {}",
+                    quote(&col.name),
+                    quote(&col.name)
+                ));
+                columns.push((
+                    col.name.clone(),
+                    Some((table.name.clone(), col.name.clone())),
+                ));
+            }
+        }
+    }
+    if mode == "validate" {
+        return Ok(Compiled {
+            sql: String::new(),
+            binds: c.binds,
+            columns,
+            readonly: true,
+        });
+    }
+
+    let joins: String = scope
+        .joins
+        .iter()
+        .map(|(_, _, j)| format!(" {j}"))
+        .collect();
+    let where_sql = if wheres.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", wheres.join(" AND "))
+    };
+    let from = format!("{} AS \"t0\"{joins}", quote(&table.name));
+    let slot = |key: &str| shape.get(key).and_then(Value::as_u64).map(|s| s as usize);
+    let mut tail = String::new();
+    if !order.is_empty() {
+        tail.push_str(&format!(" ORDER BY {}", order.join(", ")));
+    }
+    let (limit, offset) = (slot("limit"), slot("offset"));
+    if limit.is_some() || offset.is_some() {
+        let l = match limit {
+            Some(s) => c.param(s, None, false),
+            None => "-1".into(),
+        };
+        tail.push_str(&format!(" LIMIT {l}"));
+        if let Some(s) = offset {
+            let o = c.param(s, None, false);
+            tail.push_str(&format!(" OFFSET {o}"));
+        }
+    }
+    let distinct = if shape["distinct"].as_bool().unwrap_or(false) {
+        "DISTINCT "
+    } else {
+        ""
+    };
+    let select_sql = format!(
+        "SELECT {distinct}{} FROM {from}{where_sql}{tail}",
+        select.join(", ")
+    );
+
+    let identity: Vec<String> = if !table.primary_key.is_empty() {
+        table.primary_key.clone()
+    } else if table.has_rowid {
+        vec!["rowid".into()]
+    } else {
+        Vec::new()
+    };
+    let target_rows = || -> Result<String> {
+        if identity.is_empty() || table.kind == crate::schema::TableKind::View {
+            return Err(Error::usage(
+                "READ_ONLY_MODEL",
+                format!("{} has no primary key or rowid (or is a view): its rows cannot be written through a model", table.name),
+            ));
+        }
+        let cols: Vec<String> = identity.iter().map(|k| quote(k)).collect();
+        let inner: Vec<String> = identity
+            .iter()
+            .map(|k| format!("\"t0\".{}", quote(k)))
+            .collect();
+        let lhs = if cols.len() == 1 {
+            cols[0].clone()
+        } else {
+            format!("({})", cols.join(", "))
+        };
+        Ok(format!(
+            "{lhs} IN (SELECT {} FROM {from}{where_sql}{tail})",
+            inner.join(", ")
+        ))
+    };
+
+    let (sql, readonly, columns) = match mode {
+        "select" => (select_sql, true, columns),
+        "count" => {
+            let sql = if distinct.is_empty() && tail.is_empty() {
+                format!("SELECT count(*) AS \"count\" FROM {from}{where_sql}")
+            } else {
+                format!("SELECT count(*) AS \"count\" FROM ({select_sql})")
+            };
+            (sql, true, vec![("count".into(), None)])
+        }
+        "exists" => (
+            format!("SELECT 1 AS \"exists\" FROM {from}{where_sql} LIMIT 1"),
+            true,
+            vec![("exists".into(), None)],
+        ),
+        "delete" => (
+            format!(
+                "DELETE FROM {} WHERE {}",
+                quote(&table.name),
+                target_rows()?
+            ),
+            false,
+            Vec::new(),
+        ),
+        "update" => {
+            let set = shape["set"]
+                .as_object()
+                .ok_or_else(|| shape_error("update() takes an object of fields"))?;
+            if set.is_empty() {
+                return Err(shape_error("update() needs at least one field"));
+            }
+            let rows = target_rows()?;
+            let mut assignments = Vec::new();
+            // SET expressions read the row being updated: resolve them without the t0 alias.
+            let mut set_scope = Scope {
+                table,
+                alias: table.name.clone(),
+                joins: Vec::new(),
+            };
+            for (field, expr) in set {
+                let col = table
+                    .column(field)
+                    .ok_or_else(|| field_error(table, &c.relations_of(&table.name), field))?;
+                if col.generated.is_some() {
+                    return Err(Error::usage(
+                        "READ_ONLY_FIELD",
+                        format!(
+                            "{}.{} is a generated column: it cannot be written",
+                            table.name, field
+                        ),
+                    ));
+                }
+                let value = c.expression(
+                    &mut set_scope,
+                    expr,
+                    Some((table.name.clone(), col.name.clone())),
+                )?;
+                assignments.push(format!("{} = {value}", quote(&col.name)));
+            }
+            if !set_scope.joins.is_empty() {
+                return Err(shape_error(
+                    "update() values may only use F() on the model's own fields",
+                ));
+            }
+            // Parameters are numbered (?N), so SET may come before the WHERE's in the text.
+            (
+                format!(
+                    "UPDATE {} SET {} WHERE {rows}",
+                    quote(&table.name),
+                    assignments.join(", ")
+                ),
+                false,
+                Vec::new(),
+            )
+        }
+        other => return Err(shape_error(format!("unknown mode {other:?}"))),
+    };
+    Ok(Compiled {
+        sql,
+        binds: c.binds,
+        columns,
+        readonly,
+    })
+}
+
+fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled> {
+    if table.kind == crate::schema::TableKind::View
+        || (table.primary_key.is_empty() && !table.has_rowid)
+    {
+        return Err(Error::usage(
+            "READ_ONLY_MODEL",
+            format!(
+                "{} cannot be written through a model (a view, or no primary key and no rowid)",
+                table.name
+            ),
+        ));
+    }
+    let set = shape["set"]
+        .as_object()
+        .ok_or_else(|| shape_error("create() takes an object of fields"))?;
+    let mut cols = Vec::new();
+    let mut vals = Vec::new();
+    for (field, expr) in set {
+        let col = table
+            .column(field)
+            .ok_or_else(|| field_error(table, &c.relations_of(&table.name), field))?;
+        if col.generated.is_some() {
+            return Err(Error::usage(
+                "READ_ONLY_FIELD",
+                format!(
+                    "{}.{} is a generated column: it cannot be written",
+                    table.name, field
+                ),
+            ));
+        }
+        let slot = expr
+            .get("p")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| shape_error("create() values must be values"))?;
+        cols.push(quote(&col.name));
+        vals.push(c.param(
+            slot as usize,
+            Some((table.name.clone(), col.name.clone())),
+            false,
+        ));
+    }
+    let visible: Vec<&crate::schema::Column> = table.columns.iter().filter(|c| !c.hidden).collect();
+    let returning: Vec<String> = visible.iter().map(|c| quote(&c.name)).collect();
+    let sql = if cols.is_empty() {
+        format!(
+            "INSERT INTO {} DEFAULT VALUES RETURNING {}",
+            quote(&table.name),
+            returning.join(", ")
+        )
+    } else {
+        format!(
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+            quote(&table.name),
+            cols.join(", "),
+            vals.join(", "),
+            returning.join(", ")
+        )
+    };
+    let columns = visible
+        .iter()
+        .map(|col| {
+            (
+                col.name.clone(),
+                Some((table.name.clone(), col.name.clone())),
+            )
+        })
+        .collect();
+    Ok(Compiled {
+        sql,
+        binds: c.binds.clone(),
+        columns,
+        readonly: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::CatalogOptions;
+    use rusqlite::Connection;
+    use serde_json::json;
+
+    fn catalog() -> Catalog {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, joined INTEGER);
+             CREATE TABLE posts(id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES users(id),
+                                editor_id INTEGER REFERENCES users(id), title TEXT NOT NULL, views INT, likes INT, created DATETIME);
+             CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE post_tags(post_id INTEGER REFERENCES posts(id), tag_id INTEGER REFERENCES tags(id), PRIMARY KEY (post_id, tag_id));
+             INSERT INTO users VALUES (1, 'a@x', 'A', 1700000000);",
+        )
+        .unwrap();
+        let options = CatalogOptions::from_json(
+            r#"{"columns": {"users": {"joined": {"policy": "datetime", "storage": "unix"}}}}"#,
+        )
+        .unwrap();
+        Catalog::discover(&conn, &options).unwrap()
+    }
+
+    fn sql(shape: Value) -> (String, Vec<usize>) {
+        let c = compile(&catalog(), &shape).unwrap();
+        (c.sql, c.binds.iter().map(|b| b.slot).collect())
+    }
+
+    fn leaf(key: &str, value: Value) -> Value {
+        json!({ "leaf": [key, value] })
+    }
+
+    #[test]
+    fn filter_with_lookups_and_forward_joins() {
+        let (s, binds) = sql(json!({
+            "model": "posts",
+            "where": [{ "filter": { "and": [leaf("author__email__endswith", json!({"p": 0})), leaf("title__icontains", json!({"p": 1}))] } }],
+            "order": ["-created", "author__name"],
+        }));
+        assert_eq!(
+            s,
+            "SELECT \"t0\".\"id\" AS \"id\", \"t0\".\"author_id\" AS \"author_id\", \"t0\".\"editor_id\" AS \"editor_id\", \"t0\".\"title\" AS \"title\", \"t0\".\"views\" AS \"views\", \"t0\".\"likes\" AS \"likes\", \"t0\".\"created\" AS \"created\" \
+             FROM \"posts\" AS \"t0\" INNER JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"author_id\" \
+             WHERE (((length(?1) = 0 OR substr(\"t1\".\"email\", -length(?1)) = ?1)) AND (instr(noormme_fold(\"t0\".\"title\"), noormme_fold(?2)) > 0)) \
+             ORDER BY \"t0\".\"created\" DESC, \"t1\".\"name\""
+        );
+        assert_eq!(binds, vec![0, 1]);
+    }
+
+    #[test]
+    fn nullable_keys_left_join_and_exclude_keeps_nulls() {
+        let (s, _) = sql(json!({
+            "model": "posts", "fields": ["title", "editor__email"],
+            "where": [{ "exclude": { "or": [leaf("title__startswith", json!({"p": 0})), leaf("views__lt", json!({"f": "likes"}))] } }],
+            "limit": 1, "offset": 2,
+        }));
+        assert_eq!(
+            s,
+            "SELECT \"t0\".\"title\" AS \"title\", \"t1\".\"email\" AS \"editor__email\" FROM \"posts\" AS \"t0\" LEFT JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"editor_id\" \
+             WHERE NOT (((substr(\"t0\".\"title\", 1, length(?1)) = ?1) OR (\"t0\".\"views\" < \"t0\".\"likes\")) IS TRUE) LIMIT ?2 OFFSET ?3"
+        );
+    }
+
+    #[test]
+    fn in_range_isnull_null_exact_and_date_transforms_per_storage() {
+        let (s, binds) = sql(json!({
+            "model": "users",
+            "where": [{ "filter": { "and": [
+                leaf("id__in", json!({"in": [{"p": 0}, {"p": 1}]})),
+                leaf("id__range", json!({"range": [{"p": 2}, {"p": 3}]})),
+                leaf("name__isnull", json!(false)),
+                leaf("name", Value::Null),
+                leaf("joined__year__gte", json!({"p": 4})),
+            ] } }],
+        }));
+        assert!(s.ends_with(
+            "WHERE ((\"t0\".\"id\" IN (?1, ?2)) AND (\"t0\".\"id\" BETWEEN ?3 AND ?4) AND (\"t0\".\"name\" IS NOT NULL) AND (\"t0\".\"name\" IS NULL) \
+             AND (CAST(strftime('%Y', \"t0\".\"joined\", 'unixepoch') AS INTEGER) >= ?5))"
+        ), "{s}");
+        assert_eq!(binds, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn multi_valued_relations_become_exists_and_many_to_many_goes_through_the_junction() {
+        let (s, _) = sql(json!({
+            "model": "users",
+            "where": [{ "filter": leaf("posts_by_author__tags__name", json!({"p": 0})) }],
+        }));
+        assert!(s.contains(
+            "WHERE (EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"t0\".\"id\" AND EXISTS (SELECT 1 FROM \"post_tags\" AS \"j3\" INNER JOIN \"tags\" AS \"s2\" ON \"s2\".\"id\" = \"j3\".\"tag_id\" WHERE \"j3\".\"post_id\" = \"s1\".\"id\" AND \"s2\".\"name\" = ?1)))"
+        ), "{s}");
+    }
+
+    #[test]
+    fn count_exists_update_delete_insert() {
+        let where_ = json!([{ "filter": leaf("author__email", json!({"p": 0})) }]);
+        assert_eq!(
+            sql(json!({"model": "posts", "mode": "count", "where": where_})).0,
+            "SELECT count(*) AS \"count\" FROM \"posts\" AS \"t0\" INNER JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"author_id\" WHERE (\"t1\".\"email\" = ?1)"
+        );
+        let (update, binds) = sql(
+            json!({"model": "posts", "mode": "update", "where": where_, "set": {"views": {"op": "+", "l": {"f": "views"}, "r": {"p": 1}}}}),
+        );
+        assert_eq!(
+            update,
+            "UPDATE \"posts\" SET \"views\" = (\"posts\".\"views\" + ?2) WHERE \"id\" IN (SELECT \"t0\".\"id\" FROM \"posts\" AS \"t0\" INNER JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"author_id\" WHERE (\"t1\".\"email\" = ?1))"
+        );
+        assert_eq!(binds, vec![0, 1]);
+        assert_eq!(
+            sql(json!({"model": "post_tags", "mode": "delete", "where": [{"filter": leaf("tag__name", json!({"p": 0}))}]})).0,
+            "DELETE FROM \"post_tags\" WHERE (\"post_id\", \"tag_id\") IN (SELECT \"t0\".\"post_id\", \"t0\".\"tag_id\" FROM \"post_tags\" AS \"t0\" LEFT JOIN \"tags\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"tag_id\" WHERE (\"t1\".\"name\" = ?1))"
+        );
+        assert_eq!(
+            sql(json!({"model": "tags", "mode": "insert", "set": {"name": {"p": 0}}})).0,
+            "INSERT INTO \"tags\" (\"name\") VALUES (?1) RETURNING \"id\", \"name\""
+        );
+    }
+
+    #[test]
+    fn mistakes_are_field_errors_with_suggestions() {
+        let cat = catalog();
+        let err = compile(&cat, &json!({"model": "posts", "where": [{"filter": leaf("titel__icontains", json!({"p": 0}))}]})).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "posts has no field 'titel'. Did you mean 'title'? Choices: id, author_id, editor_id, title, views, likes, created, author, editor, post_tags, tags"
+        );
+        let err = compile(&cat, &json!({"model": "posts", "where": [{"filter": leaf("title__icontain", json!({"p": 0}))}]})).unwrap_err();
+        assert!(err.to_string().starts_with("unsupported lookup 'icontain' for posts.title in 'title__icontain'. Did you mean 'icontains'?"), "{err}");
+        let err = compile(&cat, &json!({"model": "posts", "order": ["-autor__name"]})).unwrap_err();
+        assert!(err.to_string().contains("Did you mean 'author'?"), "{err}");
+        // Hostile keys never reach SQL: they are not names in the catalog.
+        for key in [
+            "title\"; DROP TABLE users; --",
+            "title) OR 1=1 --",
+            "__",
+            "title__",
+            "a__b__c__d",
+        ] {
+            assert!(
+                compile(
+                    &cat,
+                    &json!({"model": "posts", "where": [{"filter": leaf(key, json!({"p": 0}))}]})
+                )
+                .is_err(),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn compiled_sql_runs_on_sqlite() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, joined INTEGER);
+             CREATE TABLE posts(id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES users(id), editor_id INTEGER REFERENCES users(id), title TEXT NOT NULL, views INT, likes INT, created DATETIME);
+             CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE post_tags(post_id INTEGER REFERENCES posts(id), tag_id INTEGER REFERENCES tags(id), PRIMARY KEY (post_id, tag_id));").unwrap();
+        let cat = catalog();
+        for shape in [
+            json!({"model": "users", "where": [{"filter": leaf("posts_by_author__tags__name", json!({"p": 0}))}]}),
+            json!({"model": "posts", "mode": "count", "distinct": true, "where": [{"exclude": leaf("author__email__in", json!({"in": [{"p": 0}]}))}], "limit": 1}),
+            json!({"model": "posts", "mode": "update", "where": [{"filter": leaf("editor__name", json!({"p": 0}))}], "set": {"likes": {"p": 1}}}),
+        ] {
+            let c = compile(&cat, &shape).unwrap();
+            conn.prepare(&c.sql)
+                .unwrap_or_else(|e| panic!("{e}: {}", c.sql));
+        }
+    }
+}
