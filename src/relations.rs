@@ -169,7 +169,7 @@ pub fn derive(tables: &[Table], overrides: &Overrides) -> Result<Vec<Relation>> 
             // ROWID keys are sure to be set.
             let nullable = fk.columns.iter().any(|c| {
                 table.column(c).is_some_and(|c| {
-                    !c.not_null && !c.rowid_alias && !(table.without_rowid && c.pk_position > 0)
+                    !(c.not_null || c.rowid_alias || (table.without_rowid && c.pk_position > 0))
                 })
             });
             relations.push(Relation {
