@@ -5,6 +5,8 @@
 
 const { Database, Transaction } = require('./lib/database');
 const errors = require('./lib/errors');
+const { Q, F, ValueExpr } = require('./lib/expressions');
+const { QuerySet } = require('./lib/queryset');
 
 /** Opens (or reuses) the connection pool for one SQLite file. */
 class NOORMME extends Database {}
@@ -12,6 +14,10 @@ class NOORMME extends Database {}
 module.exports = {
   NOORMME,
   Transaction,
+  Q,
+  F,
+  Value: (value) => new ValueExpr(value),
+  QuerySet,
   NoormmeError: errors.NoormmeError,
   SqliteError: errors.SqliteError,
   BusyError: errors.BusyError,
@@ -19,4 +25,6 @@ module.exports = {
   ModelNotFoundError: errors.ModelNotFoundError,
   FieldError: errors.FieldError,
   ReadOnlyModelError: errors.ReadOnlyModelError,
+  DoesNotExist: errors.DoesNotExist,
+  MultipleObjectsReturned: errors.MultipleObjectsReturned,
 };

@@ -4,6 +4,10 @@ import cjs from './index.js';
 export const {
   NOORMME,
   Transaction,
+  Q,
+  F,
+  Value,
+  QuerySet,
   NoormmeError,
   SqliteError,
   BusyError,
@@ -11,5 +15,7 @@ export const {
   ModelNotFoundError,
   FieldError,
   ReadOnlyModelError,
+  DoesNotExist,
+  MultipleObjectsReturned,
 } = cjs;
 export default cjs;

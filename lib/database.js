@@ -234,6 +234,11 @@ class Transaction {
     return rowsOf(await this.db.runOnWriter(sql, params));
   }
 
+  /** The same model as `db.model(name)`: inside the callback its queries join this transaction. */
+  model(name) {
+    return this.db.model(name);
+  }
+
   async execute(sql, params) {
     this.ensureActive();
     return summaryOf(await this.db.runOnWriter(sql, params));

@@ -58,6 +58,20 @@ class ReadOnlyModelError extends NoormmeError {
   }
 }
 
+/** `get()` found no row. */
+class DoesNotExist extends NoormmeError {
+  constructor(message) {
+    super(message, { code: 'DOES_NOT_EXIST' });
+  }
+}
+
+/** `get()` found more than one row. */
+class MultipleObjectsReturned extends NoormmeError {
+  constructor(message) {
+    super(message, { code: 'MULTIPLE_OBJECTS_RETURNED' });
+  }
+}
+
 /** Internal: the native layer asks for the statement to be re-run off the JS thread. */
 const OVER_BUDGET = 'OVER_BUDGET';
 
@@ -83,6 +97,8 @@ function fromNative(err, sql) {
     case 'connection':
       return new ConnectionError(p.message, { code: p.code, rawCode: p.rawCode, path: p.path });
     default: {
+      const Kind = { FIELD_ERROR: FieldError, READ_ONLY_MODEL: ReadOnlyModelError, MODEL_NOT_FOUND: ModelNotFoundError }[p.code];
+      if (Kind) return new Kind(p.message);
       const e = new NoormmeError(p.message, { code: p.code });
       if (sql !== undefined) e.sql = sql;
       return e;
@@ -103,4 +119,9 @@ module.exports = {
   ModelNotFoundError,
   FieldError,
   ReadOnlyModelError,
-  fromNative, isOverBudget, OVER_BUDGET };
+  DoesNotExist,
+  MultipleObjectsReturned,
+  fromNative,
+  isOverBudget,
+  OVER_BUDGET,
+};

@@ -3,7 +3,8 @@
 // column policies. Rows stay plain objects; a model only knows how to read
 // and write them.
 
-const { FieldError, ReadOnlyModelError, ModelNotFoundError } = require('./errors');
+const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
+const { QuerySet } = require('./queryset');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
 
@@ -17,14 +18,68 @@ class Model {
     this.identity = table.identity;
     this.columns = new Map(table.columns.map((c) => [c.name, c]));
     this.decoders = [];
+    this.decoderByColumn = new Map();
     this.encoders = new Map();
     for (const column of table.columns) {
       const decode = decoderFor(column);
-      if (decode) this.decoders.push([column.name, decode]);
+      if (decode) {
+        this.decoders.push([column.name, decode]);
+        this.decoderByColumn.set(column.name, decode);
+      }
       const encode = encoderFor(column);
       if (encode) this.encoders.set(column.name, encode);
     }
+    this.compiledCache = new Map();
     this.objects = new Manager(this);
+  }
+
+  /** Compiles a QuerySet shape (cached by shape: values are not part of it). */
+  compile(shape) {
+    const key = JSON.stringify(shape);
+    let compiled = this.compiledCache.get(key);
+    if (compiled === undefined) {
+      let text;
+      try {
+        text = this.db.shared.native.compile(key);
+      } catch (err) {
+        throw fromNative(err);
+      }
+      compiled = JSON.parse(text);
+      compiled.decoders = null;
+      this.compiledCache.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  /** A value ready to bind where it meets `column` ([table, name]), in that column's storage format. */
+  bindValue(value, column, asText) {
+    if (asText) {
+      if (typeof value === 'string') return value;
+      if (value instanceof Date) return value.toISOString();
+      if (value === null || typeof value === 'object') throw new NoormmeError(`text lookups take strings, got ${value === null ? 'null' : typeof value}`, { code: 'INVALID_LOOKUP_VALUE' });
+      return String(value);
+    }
+    if (column === null || value === null) return value;
+    const owner = column[0] === this.name ? this : this.db.model(column[0]);
+    const encode = owner.encoders.get(column[1]);
+    return encode ? encode(value) : value;
+  }
+
+  /** Applies value policies to rows a compiled query returned (in place). */
+  decodeRows(rows, compiled) {
+    if (compiled.decoders === null) {
+      compiled.decoders = [];
+      for (const [key, column] of compiled.columns) {
+        if (!column) continue;
+        const owner = column[0] === this.name ? this : this.db.model(column[0]);
+        const decode = owner.decoderByColumn.get(column[1]);
+        if (decode) compiled.decoders.push([key, decode]);
+      }
+    }
+    const decoders = compiled.decoders;
+    if (decoders.length === 0) return rows;
+    for (const row of rows) for (const [key, decode] of decoders) row[key] = decode(row[key]);
+    return rows;
   }
 
   /** Applies the column policies to a row read from this table (in place). */
@@ -69,10 +124,81 @@ class Model {
   }
 }
 
-/** `Model.objects`: the entry point for queries (QuerySets build on it). */
+const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse'];
+const TERMINAL = ['first', 'last', 'get', 'count', 'exists', 'update', 'delete', 'latest', 'earliest', 'inBulk', 'explain', 'toSQL'];
+
+/** `Model.objects`: the entry point for queries. */
 class Manager {
   constructor(model) {
     this.model = model;
+  }
+
+  queryset() {
+    return new QuerySet(this.model);
+  }
+
+  then(resolve, reject) {
+    return this.queryset().then(resolve, reject);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this.queryset()[Symbol.asyncIterator]();
+  }
+
+  /** Inserts one row and returns it as stored (defaults and rowid filled in). */
+  async create(data) {
+    const model = this.model;
+    model.assertWritable();
+    if (!data || typeof data !== 'object') throw new NoormmeError('create() takes an object of fields', { code: 'INVALID_ARGUMENT' });
+    for (const field of Object.keys(data)) model.assertWritable(field);
+    const qs = this.queryset();
+    const { result, compiled } = await qs.execute('insert', { set: data });
+    return model.decodeRows(result.rows, compiled)[0];
+  }
+
+  /**
+   * `[row, created]`: the row matching `lookup`, else one created from
+   * `lookup` and `defaults`. Race-safe: a concurrent insert that wins the
+   * unique constraint is read back instead of failing.
+   */
+  async getOrCreate(lookup, { defaults = {} } = {}) {
+    const qs = this.queryset().filter(lookup);
+    const found = await qs.first();
+    if (found) return [found, false];
+    const data = { ...plainFields(lookup), ...defaults };
+    try {
+      const row = await this.model.db.transaction(() => this.create(data));
+      return [row, true];
+    } catch (err) {
+      if (err instanceof SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {
+        const again = await qs.first();
+        if (again) return [again, false];
+      }
+      throw err;
+    }
+  }
+
+  /** `[row, created]`: updates the row matching `lookup` with `defaults`, or creates it. */
+  async updateOrCreate(lookup, { defaults = {}, createDefaults } = {}) {
+    return this.model.db.transaction(async () => {
+      const qs = this.queryset().filter(lookup);
+      const found = await qs.first();
+      if (found) {
+        if (Object.keys(defaults).length) await qs.update(defaults);
+        return [await qs.get(), false];
+      }
+      return [await this.create({ ...plainFields(lookup), ...(createDefaults ?? defaults) }), true];
+    });
+  }
+
+  /** Inserts many rows in one transaction; returns the rows as stored. */
+  async bulkCreate(rows) {
+    if (!Array.isArray(rows)) throw new NoormmeError('bulkCreate() takes an array of objects', { code: 'INVALID_ARGUMENT' });
+    return this.model.db.transaction(async () => {
+      const out = [];
+      for (const row of rows) out.push(await this.create(row));
+      return out;
+    });
   }
 
   /** Runs your SQL and returns rows with this model's value policies applied (Django's Manager.raw). */
@@ -84,6 +210,19 @@ class Manager {
 }
 
 /** Finds a table by its exact name, else by a unique case-insensitive match. */
+/** The plain `field: value` pairs of a lookup (what create() can use). */
+function plainFields(lookup) {
+  const out = {};
+  for (const [key, value] of Object.entries(lookup)) if (!key.includes('__')) out[key] = value;
+  return out;
+}
+
+for (const name of [...CHAINABLE, ...TERMINAL]) {
+  Manager.prototype[name] = function delegate(...args) {
+    return this.queryset()[name](...args);
+  };
+}
+
 function resolveTable(schema, name) {
   if (typeof name !== 'string') {
     throw new ModelNotFoundError(`db.model() takes a table name, got ${typeof name}`, { name, available: [] });

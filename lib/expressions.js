@@ -1,0 +1,95 @@
+'use strict';
+// Q (conditions combined with and/or/not/xor) and F (field references with
+// arithmetic). Both are immutable plain descriptions the QuerySet turns into
+// a query shape for the Rust compiler.
+
+const { NoormmeError } = require('./errors');
+
+class QNode {
+  /** `Q({ a: 1, b__gt: 2 })`: all conditions must hold. */
+  constructor(conditions = {}, connector = 'and', children = null) {
+    this.connector = connector;
+    this.children = children ?? Object.entries(conditions).map(([key, value]) => ({ key, value }));
+    Object.freeze(this);
+  }
+
+  and(other) {
+    return Q.and(this, other);
+  }
+
+  or(other) {
+    return Q.or(this, other);
+  }
+
+  xor(other) {
+    return Q.xor(this, other);
+  }
+
+  not() {
+    return Q.not(this);
+  }
+}
+
+/** `Q({ ... })`, `Q.and(a, b)`, `Q.or(a, b)`, `Q.xor(a, b)`, `Q.not(a)`; a and b are Q or plain objects. */
+function Q(conditions) {
+  return toQ(conditions);
+}
+Q.and = (...items) => new QNode({}, 'and', items.map(toQ));
+Q.or = (...items) => new QNode({}, 'or', items.map(toQ));
+Q.xor = (...items) => new QNode({}, 'xor', items.map(toQ));
+Q.not = (item) => new QNode({}, 'not', [toQ(item)]);
+
+function toQ(item) {
+  if (item instanceof QNode) return item;
+  if (item && typeof item === 'object' && !Array.isArray(item) && !(item instanceof FieldRef)) return new QNode(item);
+  throw new NoormmeError('conditions are objects ({ field__lookup: value }) or Q(...) values', { code: 'INVALID_QUERY' });
+}
+
+class FieldRef {
+  constructor(path, node = null) {
+    if (node === null && (typeof path !== 'string' || path === '')) {
+      throw new NoormmeError("F() takes a field name: F('likes') or F('author__name')", { code: 'INVALID_QUERY' });
+    }
+    this.node = node ?? { f: path };
+    Object.freeze(this);
+  }
+
+  static op(op, left, right) {
+    return new FieldRef(null, { op, l: left, r: right });
+  }
+
+  add(v) {
+    return FieldRef.op('+', this, v);
+  }
+
+  sub(v) {
+    return FieldRef.op('-', this, v);
+  }
+
+  mul(v) {
+    return FieldRef.op('*', this, v);
+  }
+
+  div(v) {
+    return FieldRef.op('/', this, v);
+  }
+
+  mod(v) {
+    return FieldRef.op('%', this, v);
+  }
+}
+
+/** `F('likes')`: a reference to a field (across relations with `__`), with add/sub/mul/div/mod. */
+function F(path) {
+  return new FieldRef(path);
+}
+
+/** `Value(x)`: a literal where an expression is expected (bound like any value). */
+class ValueExpr {
+  constructor(value) {
+    this.value = value;
+    Object.freeze(this);
+  }
+}
+
+module.exports = { Q, QNode, F, FieldRef, ValueExpr, toQ };
