@@ -684,6 +684,43 @@ impl<'a> Compiler<'a> {
         Err(shape_error(format!("not a filter: {node}")))
     }
 
+    /// One `filter()` call. Django's multi-valued rule: conditions of one
+    /// call that follow the same to-many relation must hold for the same
+    /// related row, so they share one EXISTS; separate calls do not.
+    fn filter_call(&mut self, scope: &mut Scope<'a>, node: &Value) -> Result<String> {
+        let Some(children) = node.get("and").and_then(Value::as_array) else {
+            return self.q(scope, node);
+        };
+        let mut parts_sql = Vec::new();
+        let mut groups: Vec<(String, usize, &'a Relation, Vec<String>, Vec<(String, Value)>)> = Vec::new();
+        for child in children {
+            let leaf = child.get("leaf").and_then(Value::as_array).filter(|l| l.len() == 2);
+            let Some(key) = leaf.and_then(|l| l[0].as_str()) else {
+                parts_sql.push(format!("({})", self.q(scope, child)?));
+                continue;
+            };
+            let value = leaf.map(|l| l[1].clone()).unwrap_or(Value::Null);
+            let parts: Vec<String> = key.split("__").map(str::to_owned).collect();
+            if parts.iter().any(String::is_empty) {
+                return Err(shape_error(format!("'{key}' is not a field path")));
+            }
+            match self.resolve(scope, &parts, true)? {
+                Ok(resolved) => parts_sql.push(format!("({})", self.condition(scope, resolved, key, &value)?)),
+                Err((at, rel)) => {
+                    let prefix = parts[..=at].join("__");
+                    match groups.iter_mut().find(|g| g.0 == prefix) {
+                        Some(group) => group.4.push((key.to_string(), value)),
+                        None => groups.push((prefix, at, rel, parts.clone(), vec![(key.to_string(), value)])),
+                    }
+                }
+            }
+        }
+        for (_, at, rel, parts, leaves) in groups {
+            parts_sql.push(format!("({})", self.exists(scope, rel, &leaves, at, &parts)?));
+        }
+        Ok(if parts_sql.is_empty() { "1".into() } else { parts_sql.join(" AND ") })
+    }
+
     fn order(&mut self, scope: &mut Scope<'a>, terms: &[Value]) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for term in terms {
@@ -751,7 +788,7 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
     let mut wheres = Vec::new();
     for clause in shape["where"].as_array().into_iter().flatten() {
         if let Some(q) = clause.get("filter") {
-            wheres.push(format!("({})", c.q(&mut scope, q)?));
+            wheres.push(format!("({})", c.filter_call(&mut scope, q)?));
         } else if let Some(q) = clause.get("exclude") {
             // Rows where the condition is NULL (a NULL field) stay, as in Django.
             wheres.push(format!("NOT (({}) IS TRUE)", c.q(&mut scope, q)?));
@@ -1130,6 +1167,18 @@ mod tests {
         assert!(s.contains(
             "WHERE (EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"t0\".\"id\" AND EXISTS (SELECT 1 FROM \"post_tags\" AS \"j3\" INNER JOIN \"tags\" AS \"s2\" ON \"s2\".\"id\" = \"j3\".\"tag_id\" WHERE \"j3\".\"post_id\" = \"s1\".\"id\" AND \"s2\".\"name\" = ?1)))"
         ), "{s}");
+    }
+
+    #[test]
+    fn one_filter_call_shares_the_related_row_chained_calls_do_not() {
+        let one = sql(json!({"model": "users", "where": [{"filter": {"and": [
+            leaf("posts_by_author__title", json!({"p": 0})), leaf("posts_by_author__views__gt", json!({"p": 1}))]}}]})).0;
+        assert_eq!(one.matches("EXISTS").count(), 1, "{one}");
+        assert!(one.contains("\"s1\".\"title\" = ?1 AND \"s1\".\"views\" > ?2"), "{one}");
+        let chained = sql(json!({"model": "users", "where": [
+            {"filter": leaf("posts_by_author__title", json!({"p": 0}))},
+            {"filter": leaf("posts_by_author__views__gt", json!({"p": 1}))}]})).0;
+        assert_eq!(chained.matches("EXISTS").count(), 2, "{chained}");
     }
 
     #[test]
