@@ -222,6 +222,12 @@ impl<'a> Compiler<'a> {
                 })
             });
             if !next_is_field {
+                if let Some(next) = parts.get(i + 1).filter(|p| {
+                    !LOOKUPS.contains(&p.as_str()) && !DATE_TRANSFORMS.contains(&p.as_str())
+                }) {
+                    let target = self.table(&rel.target)?;
+                    return Err(field_error(target, &self.relations_of(&target.name), next));
+                }
                 // `author` or `author__in`: compare the key column(s) themselves.
                 if rel.columns.len() != 1 {
                     return Err(shape_error(format!(
@@ -692,9 +698,18 @@ impl<'a> Compiler<'a> {
             return self.q(scope, node);
         };
         let mut parts_sql = Vec::new();
-        let mut groups: Vec<(String, usize, &'a Relation, Vec<String>, Vec<(String, Value)>)> = Vec::new();
+        let mut groups: Vec<(
+            String,
+            usize,
+            &'a Relation,
+            Vec<String>,
+            Vec<(String, Value)>,
+        )> = Vec::new();
         for child in children {
-            let leaf = child.get("leaf").and_then(Value::as_array).filter(|l| l.len() == 2);
+            let leaf = child
+                .get("leaf")
+                .and_then(Value::as_array)
+                .filter(|l| l.len() == 2);
             let Some(key) = leaf.and_then(|l| l[0].as_str()) else {
                 parts_sql.push(format!("({})", self.q(scope, child)?));
                 continue;
@@ -705,20 +720,36 @@ impl<'a> Compiler<'a> {
                 return Err(shape_error(format!("'{key}' is not a field path")));
             }
             match self.resolve(scope, &parts, true)? {
-                Ok(resolved) => parts_sql.push(format!("({})", self.condition(scope, resolved, key, &value)?)),
+                Ok(resolved) => parts_sql.push(format!(
+                    "({})",
+                    self.condition(scope, resolved, key, &value)?
+                )),
                 Err((at, rel)) => {
                     let prefix = parts[..=at].join("__");
                     match groups.iter_mut().find(|g| g.0 == prefix) {
                         Some(group) => group.4.push((key.to_string(), value)),
-                        None => groups.push((prefix, at, rel, parts.clone(), vec![(key.to_string(), value)])),
+                        None => groups.push((
+                            prefix,
+                            at,
+                            rel,
+                            parts.clone(),
+                            vec![(key.to_string(), value)],
+                        )),
                     }
                 }
             }
         }
         for (_, at, rel, parts, leaves) in groups {
-            parts_sql.push(format!("({})", self.exists(scope, rel, &leaves, at, &parts)?));
+            parts_sql.push(format!(
+                "({})",
+                self.exists(scope, rel, &leaves, at, &parts)?
+            ));
         }
-        Ok(if parts_sql.is_empty() { "1".into() } else { parts_sql.join(" AND ") })
+        Ok(if parts_sql.is_empty() {
+            "1".into()
+        } else {
+            parts_sql.join(" AND ")
+        })
     }
 
     fn order(&mut self, scope: &mut Scope<'a>, terms: &[Value]) -> Result<Vec<String>> {
@@ -1174,10 +1205,14 @@ mod tests {
         let one = sql(json!({"model": "users", "where": [{"filter": {"and": [
             leaf("posts_by_author__title", json!({"p": 0})), leaf("posts_by_author__views__gt", json!({"p": 1}))]}}]})).0;
         assert_eq!(one.matches("EXISTS").count(), 1, "{one}");
-        assert!(one.contains("\"s1\".\"title\" = ?1 AND \"s1\".\"views\" > ?2"), "{one}");
+        assert!(
+            one.contains("\"s1\".\"title\" = ?1 AND \"s1\".\"views\" > ?2"),
+            "{one}"
+        );
         let chained = sql(json!({"model": "users", "where": [
             {"filter": leaf("posts_by_author__title", json!({"p": 0}))},
-            {"filter": leaf("posts_by_author__views__gt", json!({"p": 1}))}]})).0;
+            {"filter": leaf("posts_by_author__views__gt", json!({"p": 1}))}]}))
+        .0;
         assert_eq!(chained.matches("EXISTS").count(), 2, "{chained}");
     }
 

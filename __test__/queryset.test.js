@@ -1,0 +1,245 @@
+'use strict';
+// QuerySet behaviour on real databases, each result checked against SQL
+// written by hand for the same question.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { NOORMME, Q, F, FieldError, DoesNotExist, MultipleObjectsReturned, NoormmeError } = require('..');
+const { copyShared } = require('./helpers');
+
+const chinook = new NOORMME({ database: copyShared('chinook.sqlite') });
+const sakila = new NOORMME({ database: copyShared('sakila.sqlite') });
+test.after(() => {
+  chinook.close();
+  sakila.close();
+});
+
+const ids = (rows, key) => rows.map((r) => r[key]);
+
+test('filter, orderBy, slice and values across forward relations', async () => {
+  const Track = chinook.model('Track');
+  const got = await Track.objects
+    .filter({ Album__Artist__Name: 'AC/DC', Milliseconds__gte: 250000 })
+    .orderBy('-Milliseconds', 'Name')
+    .values('Name', 'Album__Title')
+    .slice(1, 4);
+  const want = await chinook.query(
+    `SELECT t.Name AS Name, al.Title AS Album__Title FROM Track t JOIN Album al ON al.AlbumId = t.AlbumId JOIN Artist ar ON ar.ArtistId = al.ArtistId
+     WHERE ar.Name = 'AC/DC' AND t.Milliseconds >= 250000 ORDER BY t.Milliseconds DESC, t.Name LIMIT 3 OFFSET 1`,
+  );
+  assert.deepEqual(got, want);
+  assert.equal(got.length, 3);
+});
+
+test('every lookup matches its hand-written SQL', async () => {
+  const Track = chinook.model('Track');
+  const cases = [
+    [{ Name: 'Balls to the Wall' }, "Name = 'Balls to the Wall'"],
+    [{ Name__iexact: 'BALLS TO THE WALL' }, "lower(Name) = 'balls to the wall'"],
+    [{ Name__contains: 'Love' }, "instr(Name, 'Love') > 0"],
+    [{ Name__icontains: 'love' }, "lower(Name) LIKE '%love%'"],
+    [{ Name__startswith: 'The' }, "substr(Name, 1, 3) = 'The'"],
+    [{ Name__istartswith: 'the' }, "lower(Name) LIKE 'the%'"],
+    [{ Name__endswith: 'Blues' }, "substr(Name, -5) = 'Blues'"],
+    [{ Name__iendswith: 'BLUES' }, "lower(Name) LIKE '%blues'"],
+    [{ TrackId__in: [1, 2, 3, null] }, 'TrackId IN (1, 2, 3)'],
+    [{ Milliseconds__gt: 500000 }, 'Milliseconds > 500000'],
+    [{ Milliseconds__lte: 30000 }, 'Milliseconds <= 30000'],
+    [{ Bytes__range: [1000000, 2000000] }, 'Bytes BETWEEN 1000000 AND 2000000'],
+    [{ Composer__isnull: true }, 'Composer IS NULL'],
+    [{ Composer: null }, 'Composer IS NULL'],
+    [{ Composer__isnull: false, GenreId: 1 }, 'Composer IS NOT NULL AND GenreId = 1'],
+    [{ UnitPrice__gt: 0.99 }, 'UnitPrice > 0.99'],
+    [{ GenreId__lt: F('MediaTypeId') }, 'GenreId < MediaTypeId'],
+    [{ Milliseconds__gt: F('Bytes').div(30) }, 'Milliseconds > Bytes / 30'],
+  ];
+  for (const [filter, where] of cases) {
+    const got = ids(await Track.objects.filter(filter).orderBy('TrackId').values('TrackId'), 'TrackId');
+    const want = ids(await chinook.query(`SELECT TrackId FROM Track WHERE ${where} ORDER BY TrackId`), 'TrackId');
+    assert.ok(want.length > 0, `${where} selects something`);
+    assert.deepEqual(got, want, JSON.stringify(filter));
+  }
+});
+
+test('contains is case-sensitive and i-lookups fold Unicode; % and _ are literal', async () => {
+  const Artist = chinook.model('Artist');
+  const exact = await Artist.objects.filter({ Name__contains: 'Antônio' }).values('Name');
+  assert.ok(exact.length > 0);
+  assert.deepEqual(await Artist.objects.filter({ Name__contains: 'antônio' }).values('Name'), []);
+  assert.deepEqual(await Artist.objects.filter({ Name__icontains: 'ANTÔNIO' }).values('Name'), exact);
+  // SQLite's LIKE would treat % and _ as wildcards; here they are characters.
+  assert.equal(await Artist.objects.filter({ Name__contains: '%' }).count(), 0);
+  assert.equal(await Artist.objects.filter({ Name__contains: '_' }).count(), 0);
+  assert.equal(await Artist.objects.filter({ Name__icontains: '' }).count(), await Artist.objects.count());
+});
+
+test('in with an empty list returns nothing without running SQL', async () => {
+  const events = [];
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), log: (e) => events.push(e.sql) });
+  const Track = db.model('Track');
+  assert.deepEqual(await Track.objects.filter({ TrackId__in: [] }), []);
+  assert.deepEqual(await Track.objects.filter({ TrackId__in: [null] }), []);
+  assert.equal(await Track.objects.filter({ TrackId__in: [] }).count(), 0);
+  assert.deepEqual(events, []);
+  db.close();
+});
+
+test('exclude keeps rows where the field is NULL, as Django does', async () => {
+  const Track = chinook.model('Track');
+  const total = await Track.objects.count();
+  const acdc = await Track.objects.filter({ Composer: 'AC/DC' }).count();
+  assert.equal(await Track.objects.exclude({ Composer: 'AC/DC' }).count(), total - acdc);
+  const [{ n }] = await chinook.query("SELECT count(*) AS n FROM Track WHERE Composer IS NOT 'AC/DC'");
+  assert.equal(total - acdc, n);
+});
+
+test('Q objects: or, not, xor and nesting', async () => {
+  const Track = chinook.model('Track');
+  const count = async (where) => (await chinook.query(`SELECT count(*) AS n FROM Track WHERE ${where}`))[0].n;
+  assert.equal(await Track.objects.filter(Q.or({ GenreId: 1 }, { GenreId: 2 })).count(), await count('GenreId IN (1, 2)'));
+  assert.equal(await Track.objects.filter(Q.not({ GenreId: 1 })).count(), await count('GenreId IS NOT 1'));
+  assert.equal(
+    await Track.objects.filter(Q.xor({ GenreId: 1 }, { MediaTypeId: 1 })).count(),
+    await count('(GenreId = 1) + (MediaTypeId = 1) = 1'),
+  );
+  assert.equal(
+    await Track.objects.filter(Q({ GenreId: 1 }).and(Q.or({ Milliseconds__gt: 400000 }, { Composer__isnull: true }))).count(),
+    await count('GenreId = 1 AND (Milliseconds > 400000 OR Composer IS NULL)'),
+  );
+});
+
+test('multi-valued relations: one filter() call means the same related row, chained calls do not', async () => {
+  const Playlist = chinook.model('Playlist');
+  // Rock (genre 1) tracks that are protected AAC (media type 2), versus a Rock track and some protected AAC track.
+  const same = await Playlist.objects.filter({ Track__GenreId: 1, Track__MediaTypeId: 2 }).orderBy('PlaylistId').values('PlaylistId');
+  const wantSame = await chinook.query(
+    `SELECT PlaylistId FROM Playlist p WHERE EXISTS (SELECT 1 FROM PlaylistTrack pt JOIN Track t ON t.TrackId = pt.TrackId
+       WHERE pt.PlaylistId = p.PlaylistId AND t.GenreId = 1 AND t.MediaTypeId = 2) ORDER BY PlaylistId`,
+  );
+  const chained = await Playlist.objects.filter({ Track__GenreId: 1 }).filter({ Track__MediaTypeId: 2 }).orderBy('PlaylistId').values('PlaylistId');
+  const wantChained = await chinook.query(
+    `SELECT PlaylistId FROM Playlist p
+     WHERE EXISTS (SELECT 1 FROM PlaylistTrack pt JOIN Track t ON t.TrackId = pt.TrackId WHERE pt.PlaylistId = p.PlaylistId AND t.GenreId = 1)
+       AND EXISTS (SELECT 1 FROM PlaylistTrack pt JOIN Track t ON t.TrackId = pt.TrackId WHERE pt.PlaylistId = p.PlaylistId AND t.MediaTypeId = 2)
+     ORDER BY PlaylistId`,
+  );
+  assert.deepEqual(same, wantSame);
+  assert.deepEqual(chained, wantChained);
+  assert.ok(chained.length > same.length, `chained ${chained.length} vs same-row ${same.length}: Chinook shows the difference`);
+});
+
+test('reverse relations and exclude across them (NOT EXISTS)', async () => {
+  const Artist = chinook.model('Artist');
+  const withAlbums = await Artist.objects.filter({ Album__Title__icontains: 'greatest' }).orderBy('ArtistId').values('ArtistId');
+  const want = await chinook.query(
+    "SELECT DISTINCT ar.ArtistId FROM Artist ar JOIN Album al ON al.ArtistId = ar.ArtistId WHERE lower(al.Title) LIKE '%greatest%' ORDER BY ar.ArtistId",
+  );
+  assert.deepEqual(withAlbums, want);
+  const noAlbums = await Artist.objects.exclude({ Album__isnull: false }).count();
+  const [{ n }] = await chinook.query('SELECT count(*) AS n FROM Artist ar WHERE NOT EXISTS (SELECT 1 FROM Album al WHERE al.ArtistId = ar.ArtistId)');
+  assert.equal(noAlbums, n);
+  assert.ok(n > 0);
+});
+
+test('date transforms work on the stored format; __year is exact', async () => {
+  const Invoice = chinook.model('Invoice');
+  const byYear = await Invoice.objects.filter({ InvoiceDate__year: 2022 }).count();
+  const [{ n }] = await chinook.query("SELECT count(*) AS n FROM Invoice WHERE InvoiceDate >= '2022-01-01' AND InvoiceDate < '2023-01-01'");
+  assert.equal(byYear, n);
+  const quarter = await Invoice.objects.filter({ InvoiceDate__year: 2022, InvoiceDate__quarter: 2 }).count();
+  const [{ q }] = await chinook.query("SELECT count(*) AS q FROM Invoice WHERE InvoiceDate >= '2022-04-01' AND InvoiceDate < '2022-07-01'");
+  assert.equal(quarter, q);
+  // Comparing with a Date encodes it in the column's storage format.
+  const since = await Invoice.objects.filter({ InvoiceDate__gte: new Date('2025-06-01T00:00:00Z') }).count();
+  const [{ s }] = await chinook.query("SELECT count(*) AS s FROM Invoice WHERE InvoiceDate >= '2025-06-01 00:00:00'");
+  assert.equal(since, s);
+  const rows = await Invoice.objects.filter({ InvoiceDate__year: 2022 }).orderBy('InvoiceDate').slice(0, 1);
+  assert.ok(rows[0].InvoiceDate instanceof Date);
+});
+
+test('get, first, last, exists, latest, earliest, inBulk', async () => {
+  const Track = chinook.model('Track');
+  assert.equal((await Track.objects.get({ TrackId: 3 })).Name, 'Fast As a Shark');
+  await assert.rejects(Track.objects.get({ TrackId: -1 }), (e) => e instanceof DoesNotExist && /Track matching \{"TrackId":-1\} does not exist/.test(e.message));
+  await assert.rejects(Track.objects.get({ GenreId: 1 }), (e) => e instanceof MultipleObjectsReturned && /more than 20/.test(e.message));
+  assert.equal((await Track.objects.first()).TrackId, 1);
+  assert.equal((await Track.objects.last()).TrackId, 3503);
+  assert.equal((await Track.objects.orderBy('-Milliseconds').first()).Name, (await chinook.query('SELECT Name FROM Track ORDER BY Milliseconds DESC LIMIT 1'))[0].Name);
+  assert.equal(await Track.objects.filter({ Name: 'nope' }).first(), null);
+  assert.equal(await Track.objects.filter({ GenreId: 1 }).exists(), true);
+  assert.equal(await Track.objects.filter({ GenreId: -1 }).exists(), false);
+  assert.equal((await chinook.model('Invoice').objects.latest('InvoiceDate')).InvoiceId, (await chinook.query('SELECT InvoiceId FROM Invoice ORDER BY InvoiceDate DESC, InvoiceId DESC LIMIT 1'))[0].InvoiceId);
+  const bulk = await Track.objects.inBulk([1, 2, 99999]);
+  assert.deepEqual(Object.keys(bulk), ['1', '2']);
+  assert.deepEqual(await Track.objects.filter({ TrackId__lte: 3 }).valuesList('Name', { flat: true }).orderBy('TrackId'), [
+    'For Those About To Rock (We Salute You)',
+    'Balls to the Wall',
+    'Fast As a Shark',
+  ]);
+});
+
+test('streaming with for await reads every row in chunks', async () => {
+  let n = 0;
+  let last = 0;
+  for await (const row of sakila.model('payment').objects.orderBy('payment_id').values('payment_id')) {
+    assert.ok(row.payment_id > last);
+    last = row.payment_id;
+    n++;
+  }
+  assert.equal(n, (await sakila.query('SELECT count(*) AS n FROM payment'))[0].n);
+});
+
+test('writes: create, update with F, delete, getOrCreate, updateOrCreate, bulkCreate', async () => {
+  const Genre = chinook.model('Genre');
+  const created = await Genre.objects.create({ Name: 'Chiptune' });
+  assert.ok(created.GenreId > 25);
+  assert.equal(created.Name, 'Chiptune');
+  const [again, wasCreated] = await Genre.objects.getOrCreate({ Name: 'Chiptune' });
+  assert.deepEqual([again.GenreId, wasCreated], [created.GenreId, false]);
+  const [fresh, freshCreated] = await Genre.objects.getOrCreate({ Name: 'Vaporwave' });
+  assert.equal(freshCreated, true);
+  assert.equal(await Genre.objects.filter({ Name__in: ['Chiptune', 'Vaporwave'] }).update({ Name: F('Name') }), 2);
+  const [upd, updCreated] = await Genre.objects.updateOrCreate({ GenreId: fresh.GenreId }, { defaults: { Name: 'Synthwave' } });
+  assert.deepEqual([upd.Name, updCreated], ['Synthwave', false]);
+  const many = await Genre.objects.bulkCreate([{ Name: 'A1' }, { Name: 'A2' }]);
+  assert.equal(many.length, 2);
+  const Track = chinook.model('Track');
+  const before = (await Track.objects.get({ TrackId: 1 })).Milliseconds;
+  assert.equal(await Track.objects.filter({ TrackId: 1 }).update({ Milliseconds: F('Milliseconds').add(1000) }), 1);
+  assert.equal((await Track.objects.get({ TrackId: 1 })).Milliseconds, before + 1000);
+  assert.equal(await Genre.objects.filter({ GenreId__gt: 25 }).delete(), 4);
+  assert.equal(await Genre.objects.filter({ GenreId__gt: 25 }).count(), 0);
+});
+
+test('a failed write inside a transaction rolls everything back', async () => {
+  const Genre = chinook.model('Genre');
+  const before = await Genre.objects.count();
+  await assert.rejects(
+    chinook.transaction(async (tx) => {
+      await tx.model('Genre').objects.create({ Name: 'Doomed' });
+      await tx.model('Genre').objects.create({ GenreId: 1, Name: 'duplicate key' });
+    }),
+    { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' },
+  );
+  assert.equal(await Genre.objects.count(), before);
+  assert.equal(await Genre.objects.filter({ Name: 'Doomed' }).exists(), false);
+});
+
+test('mistakes throw when the chain is built, with suggestions', () => {
+  const Track = chinook.model('Track');
+  assert.throws(() => Track.objects.filter({ Nmae__icontains: 'x' }), (e) => e instanceof FieldError && /Track has no field 'Nmae'\. Did you mean 'Name'\?/.test(e.message));
+  assert.throws(() => Track.objects.filter({ Name__icontain: 'x' }), (e) => e instanceof FieldError && /Did you mean 'icontains'\?/.test(e.message));
+  assert.throws(() => Track.objects.orderBy('-Milisecond'), (e) => e instanceof FieldError && /Did you mean 'Milliseconds'\?/.test(e.message));
+  assert.throws(() => Track.objects.values('Album__Titel'), (e) => e instanceof FieldError && /Album has no field 'Titel'/.test(e.message));
+  assert.throws(() => Track.objects.filter({ TrackId__in: 5 }), (e) => e instanceof NoormmeError && e.code === 'INVALID_LOOKUP_VALUE');
+  assert.throws(() => Track.objects.filter({ TrackId__range: [1] }), { code: 'INVALID_LOOKUP_VALUE' });
+  assert.throws(() => Track.objects.filter({ Composer__isnull: 'yes' }), { code: 'INVALID_LOOKUP_VALUE' });
+  assert.throws(() => Track.objects.filter({ Name: undefined }), { code: 'INVALID_LOOKUP_VALUE' });
+});
+
+test('the same chain shape with other values reuses the compiled SQL', async () => {
+  const Track = chinook.model('Track');
+  await Track.objects.get({ TrackId: 1 });
+  const compiled = Track.compiledCache.size;
+  for (let id = 2; id < 50; id++) assert.equal((await Track.objects.get({ TrackId: id })).TrackId, id);
+  assert.equal(Track.compiledCache.size, compiled);
+});
