@@ -120,6 +120,16 @@ fn shape_error(message: impl Into<String>) -> Error {
     Error::usage("INVALID_QUERY", message)
 }
 
+/// Conditions of one filter() call through the same to-many relation:
+/// (path prefix, index of the hop, the relation, the first path, leaves).
+type MultiValuedGroup<'a> = (
+    String,
+    usize,
+    &'a Relation,
+    Vec<String>,
+    Vec<(String, Value)>,
+);
+
 /// One SELECT scope: its root table and the joins its expressions needed.
 struct Scope<'a> {
     table: &'a Table,
@@ -698,13 +708,7 @@ impl<'a> Compiler<'a> {
             return self.q(scope, node);
         };
         let mut parts_sql = Vec::new();
-        let mut groups: Vec<(
-            String,
-            usize,
-            &'a Relation,
-            Vec<String>,
-            Vec<(String, Value)>,
-        )> = Vec::new();
+        let mut groups: Vec<MultiValuedGroup<'a>> = Vec::new();
         for child in children {
             let leaf = child
                 .get("leaf")
