@@ -64,6 +64,8 @@ export declare class Transaction implements Queryable {
   sql<R extends Row = Row>(strings: TemplateStringsArray, ...values: BindValue[]): Promise<R[]>;
   /** A nested transaction (SAVEPOINT). */
   transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>;
+  /** The model, its queries joining this transaction. */
+  model<N extends TableName>(name: N): Model<TypesOf<N>>;
 }
 
 // ---------------------------------------------------------------------------
@@ -214,9 +216,91 @@ export interface SchemaJson {
   tables: TableSchema[];
 }
 
-export interface Manager<T extends TableTypes = GenericTable> {
+/** A condition tree: `Q({ a: 1 })`, `Q.or(a, b)`, `Q.and(a, b)`, `Q.xor(a, b)`, `Q.not(a)`. */
+export declare class QNode {
+  private readonly connector: string;
+  and(other: QNode | object): QNode;
+  or(other: QNode | object): QNode;
+  xor(other: QNode | object): QNode;
+  not(): QNode;
+}
+export declare const Q: {
+  (conditions: object): QNode;
+  and(...items: (QNode | object)[]): QNode;
+  or(...items: (QNode | object)[]): QNode;
+  xor(...items: (QNode | object)[]): QNode;
+  not(item: QNode | object): QNode;
+};
+
+/** A reference to a field (`F('likes')`, `F('author__name')`), with arithmetic. */
+export declare class FieldRef {
+  private readonly node: unknown;
+  add(value: number | FieldRef): FieldRef;
+  sub(value: number | FieldRef): FieldRef;
+  mul(value: number | FieldRef): FieldRef;
+  div(value: number | FieldRef): FieldRef;
+  mod(value: number | FieldRef): FieldRef;
+}
+export declare function F(path: string): FieldRef;
+/** A literal where an expression is expected. */
+export declare function Value(value: BindValue): unknown;
+
+/** Field names to order by: `'name'`, `'-created'`, `'author__name'`, or `'?'` for random. */
+export type OrderKey<T extends TableTypes = GenericTable> =
+  | Fields<T>
+  | `-${Fields<T>}`
+  | `${RelationNames<T>}__${string}`
+  | `-${RelationNames<T>}__${string}`
+  | '?';
+
+type Picked<T extends TableTypes, K extends string> = { [P in K]: P extends keyof T['row'] ? T['row'][P] : unknown };
+type FieldPath<T extends TableTypes> = Fields<T> | `${RelationNames<T>}__${string}`;
+type Condition<T extends TableTypes> = Filter<T> | QNode;
+type UpdateValues<T extends TableTypes> = { [K in keyof T['insert']]?: T['insert'][K] | FieldRef };
+
+/** A lazy, immutable query: chain it, then await it (or call a terminal method). */
+export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> extends PromiseLike<R[]>, AsyncIterable<R> {
+  filter(...conditions: Condition<T>[]): QuerySet<T, R>;
+  exclude(...conditions: Condition<T>[]): QuerySet<T, R>;
+  orderBy(...fields: OrderKey<T>[]): QuerySet<T, R>;
+  reverse(): QuerySet<T, R>;
+  distinct(): QuerySet<T, R>;
+  values<K extends FieldPath<T>>(...fields: K[]): QuerySet<T, Picked<T, K>>;
+  valuesList<K extends FieldPath<T>>(fields: K | K[], options: { flat: true }): QuerySet<T, Picked<T, K>[K]>;
+  valuesList<K extends FieldPath<T>>(fields: K[], options?: { flat?: false }): QuerySet<T, Picked<T, K>[K][]>;
+  /** Rows [start, end), like a Python slice. */
+  slice(start: number, end?: number | null): QuerySet<T, R>;
+  limit(n: number): QuerySet<T, R>;
+  offset(n: number): QuerySet<T, R>;
+  none(): QuerySet<T, R>;
+  all(): QuerySet<T, R>;
+  first(): Promise<R | null>;
+  last(): Promise<R | null>;
+  /** Exactly one row, else DoesNotExist or MultipleObjectsReturned. */
+  get(...conditions: Condition<T>[]): Promise<R>;
+  count(): Promise<number>;
+  exists(): Promise<boolean>;
+  /** Updates the matching rows; returns how many changed. */
+  update(values: UpdateValues<T>): Promise<number>;
+  /** Deletes the matching rows; returns how many. */
+  delete(): Promise<number>;
+  latest(...fields: Fields<T>[]): Promise<R>;
+  earliest(...fields: Fields<T>[]): Promise<R>;
+  inBulk(ids: readonly BindValue[], options?: { fieldName?: Fields<T> }): Promise<Record<string, R>>;
+  /** SQLite's query plan for this query. */
+  explain(): Promise<string>;
+  /** The SQL and parameters this query runs. */
+  toSQL(): { sql: string; params: BindValue[] };
+}
+
+export interface Manager<T extends TableTypes = GenericTable> extends QuerySet<T> {
   /** Runs your SQL and applies this model's value policies to the rows (Django's Manager.raw). */
   raw(sql: string, params?: Params): Promise<T['row'][]>;
+  /** Inserts a row and returns it as stored. */
+  create(data: T['insert']): Promise<T['row']>;
+  getOrCreate(lookup: Filter<T>, options?: { defaults?: Partial<T['insert']> }): Promise<[T['row'], boolean]>;
+  updateOrCreate(lookup: Filter<T>, options?: { defaults?: Partial<T['insert']>; createDefaults?: Partial<T['insert']> }): Promise<[T['row'], boolean]>;
+  bulkCreate(rows: T['insert'][]): Promise<T['row'][]>;
 }
 
 export interface Model<T extends TableTypes = GenericTable> {
@@ -284,6 +368,8 @@ export declare class FieldError extends NoormmeError {
   available: string[];
 }
 export declare class ReadOnlyModelError extends NoormmeError {}
+export declare class DoesNotExist extends NoormmeError {}
+export declare class MultipleObjectsReturned extends NoormmeError {}
 export declare class ConnectionError extends NoormmeError {
   rawCode: number;
   /** Absolute path of the database file. */

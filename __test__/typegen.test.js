@@ -43,7 +43,7 @@ function generate(dir, database) {
 }
 
 const GOOD = `
-import { NOORMME, type Filter, type TypesOf } from 'noormme';
+import { NOORMME, Q, F, type Filter, type TypesOf } from 'noormme';
 
 export async function run(db: NOORMME): Promise<void> {
   const albums = db.model('Album');
@@ -63,7 +63,17 @@ export async function run(db: NOORMME): Promise<void> {
   };
   const dates: Filter<TypesOf<'Invoice'>> = { InvoiceDate__year__gte: 2010, InvoiceDate__lt: new Date() };
   albums.encodeValue('Title', 'x');
-  void title, artist, when, company, ok, dates;
+  const Track = db.model('Track');
+  const tracks = await Track.objects.filter({ Name__icontains: 'love' }).exclude(Q.or({ GenreId: 1 }, { Milliseconds__lt: F('Bytes') })).orderBy('-Milliseconds', 'Album__Title');
+  const trackName: string = tracks[0].Name;
+  const pairs = await Track.objects.values('Name', 'Milliseconds');
+  const ms: number = pairs[0].Milliseconds;
+  const one = await Track.objects.get({ TrackId: 1 });
+  const n: number = await Track.objects.filter({ GenreId__in: [1, 2] }).count();
+  const created = await db.model('Genre').objects.create({ Name: 'Chiptune' });
+  const genreId: number = created.GenreId;
+  const names: string[] = await Track.objects.valuesList('Name', { flat: true });
+  void title, artist, when, company, ok, dates, trackName, ms, one, n, genreId, names;
 }
 `;
 
@@ -78,6 +88,9 @@ export async function run(db: NOORMME): Promise<void> {
   db.model('Albun');
   const rows = await db.model('Album').objects.raw('SELECT * FROM Album');
   rows[0].Titel;
+  db.model('Track').objects.filter({ Nmae__icontains: 'x' });
+  db.model('Track').objects.orderBy('-Nmae');
+  await db.model('Genre').objects.create({ Nmae: 'x' });
   void misspelledField, misspelledLookup, wrongValue, notDate;
 }
 `;
@@ -107,6 +120,9 @@ test('chinook types: misspelled fields, lookups, tables and wrong values fail to
     [8, /'Name__year' does not exist/],
     [9, /'"Albun"' is not assignable/],
     [11, /Property 'Titel' does not exist/],
+    [12, /'Nmae__icontains' does not exist/],
+    [13, /'"-Nmae"' is not assignable/],
+    [14, /'Nmae' does not exist/],
   ];
   for (const [line, pattern] of expect) {
     assert.ok(
