@@ -53,6 +53,9 @@ class Model {
 
   /** A value ready to bind where it meets `column` ([table, name]), in that column's storage format. */
   bindValue(value, column, asText) {
+    if (value instanceof Date && Number.isNaN(value.getTime())) {
+      throw new NoormmeError('an invalid Date cannot be compared or stored', { code: 'INVALID_PARAMETER' });
+    }
     if (asText) {
       if (typeof value === 'string') return value;
       if (value instanceof Date) return value.toISOString();

@@ -23,6 +23,17 @@ class Slots {
   }
 }
 
+/** A short, never-throwing description of a user value for error messages. */
+function describe(value) {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol' || typeof value === 'function') return `a ${typeof value}`;
+  try {
+    return JSON.stringify(value, (k, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function invalid(message) {
   return new NoormmeError(message, { code: 'INVALID_LOOKUP_VALUE' });
 }
@@ -55,7 +66,7 @@ function leafShape(key, value, slots) {
       if (!Array.isArray(value) || value.length !== 2) throw invalid(`${key} takes two values: [low, high]`);
       return { leaf: [key, { range: [slots.slot(value[0]), slots.slot(value[1])] }] };
     case 'isnull':
-      if (typeof value !== 'boolean') throw invalid(`${key} takes true or false, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'boolean') throw invalid(`${key} takes true or false, got ${describe(value)}`);
       return { leaf: [key, value] };
     default:
       if (value === null) {
@@ -81,6 +92,16 @@ function alwaysEmpty(node) {
   return node.children.some((c) =>
     c instanceof QNode ? alwaysEmpty(c) : c.key.endsWith('__in') && (Array.isArray(c.value) || c.value instanceof Set) && [...c.value].every((v) => v === null || v === undefined),
   );
+}
+
+function fieldNames(method, fields) {
+  const list = fields.flat();
+  for (const f of list) {
+    if (typeof f !== 'string' || f === '') {
+      throw new NoormmeError(`${method}() takes field names (strings), got ${typeof f === 'string' ? 'an empty string' : typeof f}`, { code: 'INVALID_QUERY' });
+    }
+  }
+  return list;
 }
 
 function combine(args) {
@@ -134,7 +155,7 @@ class QuerySet {
   }
 
   orderBy(...fields) {
-    const next = this.clone({ order: fields.flat(), reversed: false });
+    const next = this.clone({ order: fieldNames('orderBy', fields), reversed: false });
     next.validate();
     return next;
   }
@@ -148,13 +169,13 @@ class QuerySet {
   }
 
   values(...fields) {
-    const next = this.clone({ fields: fields.flat(), mode: 'values' });
+    const next = this.clone({ fields: fieldNames('values', fields), mode: 'values' });
     next.validate();
     return next;
   }
 
   valuesList(fields, { flat = false } = {}) {
-    const list = Array.isArray(fields) ? fields : [fields];
+    const list = fieldNames('valuesList', Array.isArray(fields) ? fields : [fields]);
     if (flat && list.length !== 1) throw invalid('valuesList(..., { flat: true }) takes exactly one field');
     const next = this.clone({ fields: list, mode: flat ? 'flat' : 'list' });
     next.validate();
@@ -277,7 +298,7 @@ class QuerySet {
     const qs = conditions.length ? this.filter(...conditions) : this;
     const rows = await qs.slice(0, MAX_GET_RESULTS).fetch();
     if (rows.length === 1) return rows[0];
-    const what = conditions.length ? ` matching ${JSON.stringify(conditions.length === 1 ? conditions[0] : conditions, (k, v) => (typeof v === 'bigint' ? String(v) : v))}` : '';
+    const what = conditions.length ? ` matching ${describe(conditions.length === 1 ? conditions[0] : conditions)}` : '';
     if (rows.length === 0) throw new DoesNotExist(`${this.model.name}${what} does not exist`);
     throw new MultipleObjectsReturned(
       `get() returned more than one ${this.model.name}${what}: ${rows.length === MAX_GET_RESULTS ? `more than ${MAX_GET_RESULTS - 1}` : rows.length}`,
