@@ -26,10 +26,18 @@ function adapters() {
   if (library === 'noormme') {
     const { NOORMME } = require(path.resolve(__dirname, '..'));
     const db = new NOORMME({ database: file });
+    const User = db.model('users');
     return {
       all: (sql, params) => db.query(sql, params),
       run: (sql, params) => db.execute(sql, params),
       tx: (fn) => db.transaction((tx) => fn((sql, params) => tx.execute(sql, params))),
+      // The ORM, with the chain built fresh on every call.
+      orm: {
+        get: (id) => User.objects.get({ id }),
+        list: (age) => User.objects.filter({ age__gte: age, bio__isnull: false }).orderBy('-score').slice(0, 50),
+        count: (age) => User.objects.filter({ age }).count(),
+        update: (id, score) => User.objects.filter({ id }).update({ score }),
+      },
     };
   }
   if (library === 'better-sqlite3') {
@@ -43,7 +51,17 @@ function adapters() {
       if (!s) cache.set(sql, (s = db.prepare(sql)));
       return s;
     };
+    const list = prepared('SELECT * FROM users WHERE age >= ? AND bio IS NOT NULL ORDER BY score DESC LIMIT 50');
+    const count = prepared('SELECT count(*) AS count FROM users WHERE age = ?');
+    const update = prepared('UPDATE users SET score = ? WHERE id = ?');
+    const get = prepared('SELECT * FROM users WHERE id = ?');
     return {
+      orm: {
+        get: async (id) => get.get(id),
+        list: async (age) => list.all(age),
+        count: async (age) => count.get(age).count,
+        update: async (id, score) => update.run(score, id).changes,
+      },
       all: async (sql, params = []) => prepared(sql).all(...params),
       run: async (sql, params = []) => prepared(sql).run(...params),
       tx: async (fn) => {
@@ -86,6 +104,18 @@ const cases = {
       400,
     );
     return { value: value * 10, unit: 'rows/s' };
+  },
+  async 'orm-get'(db) {
+    return { value: await timeLoop((i) => db.orm.get(1 + (i % 10000))), unit: 'ops/s' };
+  },
+  async 'orm-list-50'(db) {
+    return { value: await timeLoop((i) => db.orm.list(18 + (i % 40))), unit: 'ops/s' };
+  },
+  async 'orm-count'(db) {
+    return { value: await timeLoop((i) => db.orm.count(18 + (i % 60))), unit: 'ops/s' };
+  },
+  async 'orm-update'(db) {
+    return { value: await timeLoop((i) => db.orm.update(1 + (i % 10000), i / 3)), unit: 'ops/s' };
   },
   // A query of about 250 ms while a 5 ms timer ticks: the worst gap it sees.
   async 'event-loop-gap'(db) {

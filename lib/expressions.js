@@ -10,7 +10,6 @@ class QNode {
   constructor(conditions = {}, connector = 'and', children = null) {
     this.connector = connector;
     this.children = children ?? Object.entries(conditions).map(([key, value]) => ({ key, value }));
-    Object.freeze(this);
   }
 
   and(other) {

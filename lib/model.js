@@ -30,6 +30,8 @@ class Model {
       if (encode) this.encoders.set(column.name, encode);
     }
     this.compiledCache = new Map();
+    this.compiledByKey = new Map();
+    this.validated = new Set();
     this.objects = new Manager(this);
   }
 
@@ -49,6 +51,13 @@ class Model {
       this.compiledCache.set(key, compiled);
     }
     return compiled;
+  }
+
+  /** Validates a chain step's shape with the compiler once; later identical steps are known good. */
+  validateOnce(key, makeShape) {
+    if (this.validated.has(key)) return;
+    this.compile(makeShape());
+    this.validated.add(key);
   }
 
   /** A value ready to bind where it meets `column` ([table, name]), in that column's storage format. */

@@ -86,6 +86,102 @@ function qShape(node, slots) {
   return { [node.connector]: children };
 }
 
+/**
+ * A string that identifies a condition's shape (never its values) and
+ * checks value shapes on the way. Field keys are JSON-quoted so no key can
+ * imitate the structure around it.
+ */
+function qKey(node) {
+  let out = `${node.connector}(`;
+  for (const c of node.children) out += c instanceof QNode ? qKey(c) : leafKey(c.key, c.value);
+  return `${out})`;
+}
+
+// JSON-quoted filter keys, remembered: the same keys come back on every call.
+const quotedKeys = new Map();
+
+function quoteKey(key) {
+  let q = quotedKeys.get(key);
+  if (q === undefined) {
+    q = JSON.stringify(key);
+    if (quotedKeys.size < 10000) quotedKeys.set(key, q);
+  }
+  return q;
+}
+
+function leafKey(key, value) {
+  if (typeof key !== 'string' || key === '') throw invalid('a filter key must be a non-empty string');
+  if (value === undefined) throw invalid(`${key} is undefined; use null for NULL`);
+  const k = quoteKey(key);
+  if (value instanceof FieldRef) return `${k}=F${exprKey(value)};`;
+  if (value instanceof ValueExpr) value = value.value;
+  const lookup = key.slice(key.lastIndexOf('__') + 2);
+  switch (lookup) {
+    case 'in': {
+      if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array, got ${typeof value}`);
+      let n = 0;
+      for (const v of value) if (v !== null && v !== undefined) n++;
+      return `${k}=in${n};`;
+    }
+    case 'range':
+      if (!Array.isArray(value) || value.length !== 2) throw invalid(`${key} takes two values: [low, high]`);
+      return `${k}=r;`;
+    case 'isnull':
+      if (typeof value !== 'boolean') throw invalid(`${key} takes true or false, got ${describe(value)}`);
+      return `${k}=${value};`;
+    default:
+      if (value === null) {
+        leafShape(key, value, new Slots());
+        return `${k}=N;`;
+      }
+      return `${k}=$;`;
+  }
+}
+
+function exprKey(value) {
+  if (value instanceof FieldRef) {
+    const node = value.node;
+    return node.f !== undefined ? `f${JSON.stringify(node.f)}` : `(${exprKey(node.l)}${node.op}${exprKey(node.r)})`;
+  }
+  if (value === undefined) throw invalid('an expression value is undefined');
+  return '$';
+}
+
+/** The values of a condition, in the order its shape numbers its slots. */
+function qValues(node, out) {
+  for (const c of node.children) {
+    if (c instanceof QNode) {
+      qValues(c, out);
+      continue;
+    }
+    let value = c.value;
+    if (value instanceof FieldRef) {
+      exprValues(value, out);
+      continue;
+    }
+    if (value instanceof ValueExpr) value = value.value;
+    const lookup = c.key.slice(c.key.lastIndexOf('__') + 2);
+    if (lookup === 'in') {
+      for (const v of value) if (v !== null && v !== undefined) out.push(v);
+    } else if (lookup === 'range') {
+      out.push(value[0], value[1]);
+    } else if (lookup !== 'isnull' && value !== null) {
+      out.push(value);
+    }
+  }
+}
+
+function exprValues(value, out) {
+  if (value instanceof FieldRef) {
+    if (value.node.f === undefined) {
+      exprValues(value.node.l, out);
+      exprValues(value.node.r, out);
+    }
+  } else {
+    out.push(value instanceof ValueExpr ? value.value : value);
+  }
+}
+
 /** Whether a condition can never match (an empty `in` at the top level), so no SQL need run. */
 function alwaysEmpty(node) {
   if (node.connector !== 'and') return false;
@@ -112,6 +208,7 @@ function combine(args) {
 
 const EMPTY_STATE = Object.freeze({
   where: [],
+  whereKey: '',
   order: null,
   reversed: false,
   fields: null,
@@ -125,9 +222,10 @@ const EMPTY_STATE = Object.freeze({
 
 class QuerySet {
   constructor(model, state = EMPTY_STATE) {
+    // Immutable by contract: every method returns a new QuerySet and no
+    // method writes to `state` (freezing measurably slowed each chain step).
     this.model = model;
     this.state = state;
-    Object.freeze(this);
   }
 
   clone(patch) {
@@ -146,18 +244,20 @@ class QuerySet {
 
   where(kind, conditions) {
     const q = combine(conditions);
-    const next = this.clone({
-      where: [...this.state.where, { kind, q }],
+    const key = `${kind}:${qKey(q)}`;
+    const clause = { kind, q, key };
+    this.model.validateOnce(key, () => ({ model: this.model.name, mode: 'validate', where: [{ [kind]: qShape(q, new Slots()) }], order: [], fields: null }));
+    return this.clone({
+      where: [...this.state.where, clause],
+      whereKey: this.state.whereKey + key,
       empty: this.state.empty || (kind === 'filter' && alwaysEmpty(q)),
     });
-    next.validate();
-    return next;
   }
 
   orderBy(...fields) {
-    const next = this.clone({ order: fieldNames('orderBy', fields), reversed: false });
-    next.validate();
-    return next;
+    const order = fieldNames('orderBy', fields);
+    this.validateList('order', order);
+    return this.clone({ order, reversed: false });
   }
 
   reverse() {
@@ -169,17 +269,16 @@ class QuerySet {
   }
 
   values(...fields) {
-    const next = this.clone({ fields: fieldNames('values', fields), mode: 'values' });
-    next.validate();
-    return next;
+    const list = fieldNames('values', fields);
+    this.validateList('fields', list);
+    return this.clone({ fields: list, mode: 'values' });
   }
 
   valuesList(fields, { flat = false } = {}) {
     const list = fieldNames('valuesList', Array.isArray(fields) ? fields : [fields]);
     if (flat && list.length !== 1) throw invalid('valuesList(..., { flat: true }) takes exactly one field');
-    const next = this.clone({ fields: list, mode: flat ? 'flat' : 'list' });
-    next.validate();
-    return next;
+    this.validateList('fields', list);
+    return this.clone({ fields: list, mode: flat ? 'flat' : 'list' });
   }
 
   /** Python-style slice: rows [start, end). */
@@ -227,8 +326,8 @@ class QuerySet {
     const where = this.state.where.map(({ kind, q }) => ({ [kind]: qShape(q, slots) }));
     const shape = { model: this.model.name, mode, where, order: this.effectiveOrder(), fields: this.state.fields, distinct: this.state.distinct };
     const { start, end } = this.state;
-    if (end !== null) shape.limit = slots.slot(end - start).p;
-    if (start > 0) shape.offset = slots.slot(start).p;
+    if (end !== null) shape.limit = end - start;
+    if (start > 0) shape.offset = start;
     if (extra.set) {
       shape.set = {};
       for (const [field, value] of Object.entries(extra.set)) {
@@ -236,36 +335,93 @@ class QuerySet {
         shape.set[field] = expressionShape(value, slots);
       }
     }
-    if (extra.limit !== undefined) shape.limit = slots.slot(extra.limit).p;
     return { shape, values: slots.values };
   }
 
-  validate() {
-    const { shape } = this.shape('validate');
-    this.model.compile(shape);
+  validateList(what, list) {
+    this.model.validateOnce(`${what}:${JSON.stringify(list)}`, () => ({
+      model: this.model.name,
+      mode: 'validate',
+      where: [],
+      order: what === 'order' ? list : [],
+      fields: what === 'fields' ? list : null,
+    }));
+  }
+
+  /** The key of this query's shape in `mode`: equal keys compile to the same SQL. */
+  key(mode, extra) {
+    const st = this.state;
+    let key = `${mode}|${st.whereKey}`;
+    key += `|${st.order === null ? '' : JSON.stringify(st.order)}|${st.reversed ? 'R' : ''}|${st.fields === null ? '' : JSON.stringify(st.fields)}|${st.distinct ? 'D' : ''}`;
+    key += `|${st.end !== null ? st.end - st.start : ''}:${st.start}`;
+    if (extra && extra.set) {
+      key += '|S';
+      for (const [field, value] of Object.entries(extra.set)) key += `${JSON.stringify(field)}${exprKey(value)}`;
+    }
+    return key;
+  }
+
+  /** The values for the slots of `shape(mode, extra)`, in slot order. */
+  slotValues(extra) {
+    const out = [];
+    for (const clause of this.state.where) qValues(clause.q, out);
+    if (extra && extra.set) for (const value of Object.values(extra.set)) exprValues(value, out);
+    return out;
+  }
+
+  compiled(mode, extra) {
+    const key = this.key(mode, extra);
+    let compiled = this.model.compiledByKey.get(key);
+    if (compiled === undefined) {
+      compiled = this.model.compile(this.shape(mode, extra).shape);
+      this.model.compiledByKey.set(key, compiled);
+    }
+    return compiled;
+  }
+
+  /**
+   * Runs the query in `mode`. Returns `[result, compiled]`, or a promise of
+   * it when the statement went to a worker thread: cheap queries stay free
+   * of extra promise turns.
+   */
+  run(mode, extra) {
+    const compiled = this.compiled(mode, extra);
+    const values = this.slotValues(extra);
+    const binds = compiled.binds;
+    const args = new Array(binds.length);
+    for (let i = 0; i < binds.length; i++) {
+      const [slot, column, asText] = binds[i];
+      args[i] = this.model.bindValue(values[slot], column, asText);
+    }
+    const result = this.model.db.run(compiled.sql, args);
+    return result instanceof Promise ? result.then((r) => [r, compiled]) : [result, compiled];
   }
 
   async execute(mode, extra) {
-    const { shape, values } = this.shape(mode, extra);
-    const compiled = this.model.compile(shape);
-    const args = compiled.binds.map(([slot, column, asText]) => this.model.bindValue(values[slot], column, asText));
-    let result;
-    try {
-      result = await this.model.db.run(compiled.sql, args);
-    } catch (err) {
-      throw err.sql === undefined ? fromNative(err, compiled.sql) : err;
-    }
+    const [result, compiled] = await this.run(mode, extra);
     return { result, compiled };
   }
 
-  async fetch(extra) {
+  /** The rows, shaped by values()/valuesList(); a promise only when the query went off-thread. */
+  rows(extra) {
     if (this.state.empty) return [];
-    const { result, compiled } = await this.execute('select', extra);
-    const rows = result.rows;
-    this.model.decodeRows(rows, compiled);
+    const ran = this.run('select', extra);
+    return ran instanceof Promise ? ran.then((r) => this.shapeRows(r)) : this.shapeRows(ran);
+  }
+
+  shapeRows([result, compiled]) {
+    const rows = this.model.decodeRows(result.rows, compiled);
     if (this.state.mode === 'list') return rows.map((r) => compiled.columns.map(([key]) => r[key]));
     if (this.state.mode === 'flat') return rows.map((r) => r[compiled.columns[0][0]]);
     return rows;
+  }
+
+  fetch(extra) {
+    try {
+      return Promise.resolve(this.rows(extra));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   // ---- terminal -----------------------------------------------------------
@@ -294,9 +450,17 @@ class QuerySet {
     return row ?? null;
   }
 
-  async get(...conditions) {
-    const qs = conditions.length ? this.filter(...conditions) : this;
-    const rows = await qs.slice(0, MAX_GET_RESULTS).fetch();
+  get(...conditions) {
+    try {
+      const qs = (conditions.length ? this.filter(...conditions) : this).slice(0, MAX_GET_RESULTS);
+      const rows = qs.rows();
+      return rows instanceof Promise ? rows.then((r) => this.single(r, conditions)) : Promise.resolve(this.single(rows, conditions));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  single(rows, conditions) {
     if (rows.length === 1) return rows[0];
     const what = conditions.length ? ` matching ${describe(conditions.length === 1 ? conditions[0] : conditions)}` : '';
     if (rows.length === 0) throw new DoesNotExist(`${this.model.name}${what} does not exist`);
