@@ -898,7 +898,10 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
     let literal = |key: &str| -> Result<Option<u64>> {
         match shape.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| shape_error(format!("{key} must be a non-negative integer"))),
+            Some(v) => v
+                .as_u64()
+                .map(Some)
+                .ok_or_else(|| shape_error(format!("{key} must be a non-negative integer"))),
         }
     };
     let mut tail = String::new();
@@ -929,12 +932,20 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
     } else {
         Vec::new()
     };
+    let direct = scope.joins.is_empty() && tail.is_empty() && distinct.is_empty();
     let target_rows = || -> Result<String> {
         if identity.is_empty() || table.kind == crate::schema::TableKind::View {
             return Err(Error::usage(
                 "READ_ONLY_MODEL",
                 format!("{} has no primary key or rowid (or is a view): its rows cannot be written through a model", table.name),
             ));
+        }
+        if direct {
+            return Ok(if wheres.is_empty() {
+                "1".to_string()
+            } else {
+                wheres.join(" AND ")
+            });
         }
         let cols: Vec<String> = identity.iter().map(|k| quote(k)).collect();
         let inner: Vec<String> = identity
@@ -952,6 +963,13 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
         ))
     };
 
+    // Without joins or a LIMIT, writes address the rows directly (aliased t0
+    // like the conditions); otherwise through their identity in a subquery.
+    let write_target = if direct {
+        format!("{} AS \"t0\"", quote(&table.name))
+    } else {
+        quote(&table.name)
+    };
     let (sql, readonly, columns) = match mode {
         "select" => (select_sql, true, columns),
         "count" => {
@@ -968,11 +986,7 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
             vec![("exists".into(), None)],
         ),
         "delete" => (
-            format!(
-                "DELETE FROM {} WHERE {}",
-                quote(&table.name),
-                target_rows()?
-            ),
+            format!("DELETE FROM {write_target} WHERE {}", target_rows()?),
             false,
             Vec::new(),
         ),
@@ -988,7 +1002,11 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
             // SET expressions read the row being updated: resolve them without the t0 alias.
             let mut set_scope = Scope {
                 table,
-                alias: table.name.clone(),
+                alias: if direct {
+                    "t0".to_string()
+                } else {
+                    table.name.clone()
+                },
                 joins: Vec::new(),
             };
             for (field, expr) in set {
@@ -1019,8 +1037,7 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
             // Parameters are numbered (?N), so SET may come before the WHERE's in the text.
             (
                 format!(
-                    "UPDATE {} SET {} WHERE {rows}",
-                    quote(&table.name),
+                    "UPDATE {write_target} SET {} WHERE {rows}",
                     assignments.join(", ")
                 ),
                 false,
@@ -1238,6 +1255,14 @@ mod tests {
             "UPDATE \"posts\" SET \"views\" = (\"posts\".\"views\" + ?2) WHERE \"id\" IN (SELECT \"t0\".\"id\" FROM \"posts\" AS \"t0\" INNER JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"author_id\" WHERE (\"t1\".\"email\" = ?1))"
         );
         assert_eq!(binds, vec![0, 1]);
+        assert_eq!(
+            sql(json!({"model": "posts", "mode": "update", "where": [{"filter": leaf("id", json!({"p": 0}))}], "set": {"likes": {"op": "+", "l": {"f": "likes"}, "r": {"p": 1}}}})).0,
+            "UPDATE \"posts\" AS \"t0\" SET \"likes\" = (\"t0\".\"likes\" + ?2) WHERE (\"t0\".\"id\" = ?1)"
+        );
+        assert_eq!(
+            sql(json!({"model": "tags", "mode": "delete"})).0,
+            "DELETE FROM \"tags\" AS \"t0\" WHERE 1"
+        );
         assert_eq!(
             sql(json!({"model": "post_tags", "mode": "delete", "where": [{"filter": leaf("tag__name", json!({"p": 0}))}]})).0,
             "DELETE FROM \"post_tags\" WHERE (\"post_id\", \"tag_id\") IN (SELECT \"t0\".\"post_id\", \"t0\".\"tag_id\" FROM \"post_tags\" AS \"t0\" LEFT JOIN \"tags\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"tag_id\" WHERE (\"t1\".\"name\" = ?1))"
