@@ -243,7 +243,34 @@ export declare class FieldRef {
 }
 export declare function F(path: string): FieldRef;
 /** A literal where an expression is expected. */
-export declare function Value(value: BindValue): unknown;
+export declare function Value(value: BindValue): ValueNode;
+export declare class ValueNode {
+  private readonly value: unknown;
+}
+
+/** An aggregate or function expression, usable in annotate(), aggregate(), filter values and orderBy through annotations. */
+export declare class Expression<V = unknown> {
+  private readonly __value?: V;
+}
+type ExprArg = string | FieldRef | Expression | ValueNode;
+export interface AggregateOptions {
+  distinct?: boolean;
+  /** Only rows matching this condition are aggregated (SQL FILTER). */
+  filter?: object | QNode;
+}
+export declare function Count(field?: string | FieldRef, options?: AggregateOptions): Expression<number>;
+export declare function Sum(field: string | FieldRef, options?: AggregateOptions): Expression<number | null>;
+export declare function Avg(field: string | FieldRef, options?: AggregateOptions): Expression<number | null>;
+export declare function Min<V = unknown>(field: string | FieldRef, options?: AggregateOptions): Expression<V | null>;
+export declare function Max<V = unknown>(field: string | FieldRef, options?: AggregateOptions): Expression<V | null>;
+export declare function Coalesce<V = unknown>(...args: ExprArg[]): Expression<V>;
+export declare function Lower(arg: ExprArg): Expression<string | null>;
+export declare function Upper(arg: ExprArg): Expression<string | null>;
+export declare function Length(arg: ExprArg): Expression<number | null>;
+export declare function Concat(...args: ExprArg[]): Expression<string>;
+export declare function Now(): Expression<string>;
+export declare function Cast<V = unknown>(arg: ExprArg, type: 'INTEGER' | 'REAL' | 'TEXT' | 'BLOB' | 'NUMERIC'): Expression<V>;
+type ExprValue<E> = E extends Expression<infer V> ? V : unknown;
 
 /** Field names to order by: `'name'`, `'-created'`, `'author__name'`, or `'?'` for random. */
 export type OrderKey<T extends TableTypes = GenericTable> =
@@ -252,6 +279,14 @@ export type OrderKey<T extends TableTypes = GenericTable> =
   | `${RelationNames<T>}__${string}`
   | `-${RelationNames<T>}__${string}`
   | '?';
+
+/** A table's types with annotations added to its row, so filters and values() accept them. */
+type AnnotatedTable<T extends TableTypes, A> = {
+  row: T['row'] & { [K in keyof A]: ExprValue<A[K]> };
+  insert: T['insert'];
+  relations: T['relations'];
+  writable: T['writable'];
+};
 
 type Picked<T extends TableTypes, K extends string> = { [P in K]: P extends keyof T['row'] ? T['row'][P] : unknown };
 type FieldPath<T extends TableTypes> = Fields<T> | `${RelationNames<T>}__${string}`;
@@ -265,6 +300,12 @@ export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> ext
   orderBy(...fields: OrderKey<T>[]): QuerySet<T, R>;
   reverse(): QuerySet<T, R>;
   distinct(): QuerySet<T, R>;
+  /** Adds computed fields to each row. */
+  annotate<A extends Record<string, Expression | FieldRef | ValueNode>>(expressions: A): QuerySet<AnnotatedTable<T, A>, R & { [K in keyof A]: ExprValue<A[K]> }>;
+  /** Computed fields usable in filter() and orderBy(), not selected. */
+  alias<A extends Record<string, Expression | FieldRef | ValueNode>>(expressions: A): QuerySet<AnnotatedTable<T, A>, R>;
+  /** Aggregates over the whole QuerySet: `aggregate({ total: Sum('Bytes') })`. */
+  aggregate<A extends Record<string, Expression>>(expressions: A): Promise<{ [K in keyof A]: ExprValue<A[K]> }>;
   values<K extends FieldPath<T>>(...fields: K[]): QuerySet<T, Picked<T, K>>;
   valuesList<K extends FieldPath<T>>(fields: K | K[], options: { flat: true }): QuerySet<T, Picked<T, K>[K]>;
   valuesList<K extends FieldPath<T>>(fields: K[], options?: { flat?: false }): QuerySet<T, Picked<T, K>[K][]>;

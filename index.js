@@ -5,7 +5,7 @@
 
 const { Database, Transaction } = require('./lib/database');
 const errors = require('./lib/errors');
-const { Q, F, ValueExpr } = require('./lib/expressions');
+const expressions = require('./lib/expressions');
 const { QuerySet } = require('./lib/queryset');
 
 /** Opens (or reuses) the connection pool for one SQLite file. */
@@ -14,9 +14,21 @@ class NOORMME extends Database {}
 module.exports = {
   NOORMME,
   Transaction,
-  Q,
-  F,
-  Value: (value) => new ValueExpr(value),
+  Q: expressions.Q,
+  F: expressions.F,
+  Value: (value) => new expressions.ValueExpr(value),
+  Count: expressions.Count,
+  Sum: expressions.Sum,
+  Avg: expressions.Avg,
+  Min: expressions.Min,
+  Max: expressions.Max,
+  Coalesce: expressions.Coalesce,
+  Lower: expressions.Lower,
+  Upper: expressions.Upper,
+  Length: expressions.Length,
+  Concat: expressions.Concat,
+  Now: expressions.Now,
+  Cast: expressions.Cast,
   QuerySet,
   NoormmeError: errors.NoormmeError,
   SqliteError: errors.SqliteError,

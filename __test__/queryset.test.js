@@ -243,3 +243,47 @@ test('the same chain shape with other values reuses the compiled SQL', async () 
   for (let id = 2; id < 50; id++) assert.equal((await Track.objects.get({ TrackId: id })).TrackId, id);
   assert.equal(Track.compiledCache.size, compiled);
 });
+
+test('annotate and aggregate over relations group correctly', async () => {
+  const { Count, Sum, Avg, Max, Min, Q: Qx } = require('..');
+  const Album = chinook.model('Album');
+  const got = await Album.objects.annotate({ n: Count('Track') }).filter({ n__gte: 25 }).orderBy('-n', 'AlbumId').values('AlbumId', 'Title');
+  const want = await chinook.query(
+    `SELECT al.AlbumId, al.Title, count(t.TrackId) AS n FROM Album al LEFT JOIN Track t ON t.AlbumId = al.AlbumId
+     GROUP BY al.AlbumId HAVING count(t.TrackId) >= 25 ORDER BY n DESC, al.AlbumId`,
+  );
+  assert.deepEqual(got, want);
+  const totals = await chinook.model('Track').objects.filter({ GenreId: 1 }).aggregate({ total: Sum('Milliseconds'), avg: Avg('Milliseconds'), max: Max('Bytes'), min: Min('Bytes'), n: Count() });
+  const [sql] = await chinook.query('SELECT sum(Milliseconds) AS total, avg(Milliseconds) AS avg, max(Bytes) AS max, min(Bytes) AS min, count(*) AS n FROM Track WHERE GenreId = 1');
+  assert.deepEqual(totals, sql);
+  const byGenre = await chinook.model('Track').objects.values('Genre__Name').annotate({ n: Count('TrackId'), long: Count('TrackId', { filter: Qx({ Milliseconds__gt: 300000 }) }) }).orderBy('-n').slice(0, 5);
+  const byGenreSql = await chinook.query(
+    `SELECT g.Name AS Genre__Name, count(t.TrackId) AS n, count(t.TrackId) FILTER (WHERE t.Milliseconds > 300000) AS long
+     FROM Track t LEFT JOIN Genre g ON g.GenreId = t.GenreId GROUP BY g.Name ORDER BY n DESC LIMIT 5`,
+  );
+  assert.deepEqual(byGenre, byGenreSql);
+  const distinctArtists = await chinook.model('Genre').objects.annotate({ artists: Count('Track__Album__ArtistId', { distinct: true }) }).get({ GenreId: 1 });
+  const [{ a }] = await chinook.query('SELECT count(DISTINCT al.ArtistId) AS a FROM Track t JOIN Album al ON al.AlbumId = t.AlbumId WHERE t.GenreId = 1');
+  assert.equal(distinctArtists.artists, a);
+});
+
+test('functions: Lower and Upper fold Unicode, Concat treats NULL as empty, Coalesce, Length, Cast', async () => {
+  const { Lower, Upper, Concat, Coalesce, Length, Cast, Value, F: Fx } = require('..');
+  const Artist = chinook.model('Artist');
+  const [row] = await Artist.objects.filter({ Name__contains: 'Antônio' }).annotate({ low: Lower('Name'), up: Upper('Name'), len: Length('Name') }).slice(0, 1);
+  assert.equal(row.low, row.Name.toLowerCase());
+  assert.equal(row.up, row.Name.toUpperCase());
+  assert.equal(row.len, [...row.Name].length);
+  const tracks = await chinook.model('Track').objects.filter({ TrackId__in: [1, 63] }).orderBy('TrackId').annotate({
+    who: Coalesce('Composer', Value('unknown')),
+    label: Concat('Name', Value(' by '), 'Composer'),
+    seconds: Cast(Fx('Milliseconds').div(1000), 'INTEGER'),
+  }).values('who', 'label', 'seconds');
+  const want = await chinook.query(
+    `SELECT COALESCE(Composer, 'unknown') AS who, Name || ' by ' || COALESCE(Composer, '') AS label, CAST(Milliseconds / 1000 AS INTEGER) AS seconds
+     FROM Track WHERE TrackId IN (1, 63) ORDER BY TrackId`,
+  );
+  assert.deepEqual(tracks.map((t) => ({ who: t.who, label: t.label, seconds: t.seconds })), want);
+  assert.ok(want.some((r) => r.who === 'unknown'), 'one of the two has no composer');
+  assert.throws(() => Artist.objects.annotate({ Name: Lower('Name') }), /conflicts with a field/);
+});

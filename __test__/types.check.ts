@@ -1,6 +1,6 @@
 // Compiled by `tsc` in `npm test`: the public types accept what the docs show
 // and reject what they should.
-import { NOORMME, SqliteError, BusyError, type Row, type WriteResult } from '..';
+import { NOORMME, SqliteError, BusyError, Count, Sum, Lower, F, type Row, type WriteResult } from '..';
 
 async function usage(): Promise<void> {
   const db = new NOORMME({ database: './app.db', readers: 2, busyTimeout: 1000, pragmas: { foreign_keys: true } });
@@ -24,7 +24,11 @@ async function usage(): Promise<void> {
   await db.query('SELECT ?', [{ a: 1 }]);
   // @ts-expect-error: the database option is required
   new NOORMME({ readers: 2 });
-  void rows, big, n;
+  const annotated = await db.model('users').objects.annotate({ posts: Count('posts'), low: Lower('email') }).filter({ posts__gte: 2 }).orderBy('-posts');
+  const count: number = annotated[0].posts;
+  const totals = await db.model('users').objects.aggregate({ total: Sum(F('age')), n: Count() });
+  const n2: number = totals.n;
+  void rows, big, n, count, n2;
   db.close();
 }
 void usage;

@@ -83,6 +83,52 @@ function F(path) {
   return new FieldRef(path);
 }
 
+/** An aggregate: `Count('tracks', { distinct, filter })`, `Sum`, `Avg`, `Min`, `Max`. */
+class Aggregate {
+  constructor(fn, arg, { distinct = false, filter = null } = {}) {
+    if (arg !== null && typeof arg !== 'string' && !isExpression(arg)) {
+      throw new NoormmeError(`${fn}() takes a field name or an expression`, { code: 'INVALID_QUERY' });
+    }
+    this.fn = fn;
+    this.arg = typeof arg === 'string' ? (arg === '*' ? null : new FieldRef(arg)) : arg;
+    this.distinct = Boolean(distinct);
+    this.filter = filter === null ? null : toQ(filter);
+  }
+}
+
+/** A SQL function over expressions: Coalesce, Lower, Upper, Length, Concat, Now. */
+class Func {
+  constructor(fn, args) {
+    this.fn = fn;
+    this.args = args.map((a) => (typeof a === 'string' ? new FieldRef(a) : a));
+  }
+}
+
+class CastExpr {
+  constructor(expr, type) {
+    this.expr = typeof expr === 'string' ? new FieldRef(expr) : expr;
+    this.type = type;
+  }
+}
+
+function isExpression(v) {
+  return v instanceof FieldRef || v instanceof Aggregate || v instanceof Func || v instanceof CastExpr;
+}
+
+const Count = (field = '*', options) => new Aggregate('count', field, options);
+const Sum = (field, options) => new Aggregate('sum', field, options);
+const Avg = (field, options) => new Aggregate('avg', field, options);
+const Min = (field, options) => new Aggregate('min', field, options);
+const Max = (field, options) => new Aggregate('max', field, options);
+const Coalesce = (...args) => new Func('coalesce', args);
+const Lower = (arg) => new Func('lower', [arg]);
+const Upper = (arg) => new Func('upper', [arg]);
+const Length = (arg) => new Func('length', [arg]);
+/** Strings and fields joined; NULL parts count as '' (as Django's Concat on SQLite). Use Value('x') for literal text. */
+const Concat = (...args) => new Func('concat', args);
+const Now = () => new Func('now', []);
+const Cast = (expr, type) => new CastExpr(expr, type);
+
 /** `Value(x)`: a literal where an expression is expected (bound like any value). */
 class ValueExpr {
   constructor(value) {
@@ -91,4 +137,27 @@ class ValueExpr {
   }
 }
 
-module.exports = { Q, QNode, F, FieldRef, ValueExpr, toQ };
+module.exports = {
+  Q,
+  QNode,
+  F,
+  FieldRef,
+  ValueExpr,
+  Aggregate,
+  Func,
+  CastExpr,
+  isExpression,
+  toQ,
+  Count,
+  Sum,
+  Avg,
+  Min,
+  Max,
+  Coalesce,
+  Lower,
+  Upper,
+  Length,
+  Concat,
+  Now,
+  Cast,
+};

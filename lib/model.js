@@ -136,8 +136,8 @@ class Model {
   }
 }
 
-const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse'];
-const TERMINAL = ['first', 'last', 'get', 'count', 'exists', 'update', 'delete', 'latest', 'earliest', 'inBulk', 'explain', 'toSQL'];
+const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse', 'annotate', 'alias'];
+const TERMINAL = ['first', 'last', 'get', 'count', 'exists', 'update', 'delete', 'latest', 'earliest', 'inBulk', 'explain', 'toSQL', 'aggregate'];
 
 /** `Model.objects`: the entry point for queries. */
 class Manager {

@@ -6,7 +6,7 @@
 // and its prepared statement.
 
 const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
-const { QNode, FieldRef, ValueExpr, toQ } = require('./expressions');
+const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, isExpression, toQ } = require('./expressions');
 
 const CHUNK = 500;
 const MAX_GET_RESULTS = 21;
@@ -44,6 +44,16 @@ function expressionShape(value, slots) {
     if (node.f !== undefined) return { f: node.f };
     return { op: node.op, l: expressionShape(node.l, slots), r: expressionShape(node.r, slots) };
   }
+  if (value instanceof Aggregate) {
+    return {
+      agg: value.fn,
+      arg: value.arg === null ? null : expressionShape(value.arg, slots),
+      distinct: value.distinct,
+      filter: value.filter === null ? null : qShape(value.filter, slots),
+    };
+  }
+  if (value instanceof Func) return { fn: value.fn, args: value.args.map((a) => expressionShape(a, slots)) };
+  if (value instanceof CastExpr) return { cast: expressionShape(value.expr, slots), type: String(value.type) };
   if (value instanceof ValueExpr) return slots.slot(value.value);
   if (value === undefined) throw invalid('an expression value is undefined');
   return slots.slot(value);
@@ -53,7 +63,7 @@ function leafShape(key, value, slots) {
   if (typeof key !== 'string' || key === '') throw invalid('a filter key must be a non-empty string');
   const lookup = key.slice(key.lastIndexOf('__') + 2);
   if (value === undefined) throw invalid(`${key} is undefined; use null for NULL`);
-  if (value instanceof FieldRef) return { leaf: [key, expressionShape(value, slots)] };
+  if (isExpression(value)) return { leaf: [key, expressionShape(value, slots)] };
   if (value instanceof ValueExpr) value = value.value;
   switch (lookup) {
     case 'in': {
@@ -113,7 +123,7 @@ function leafKey(key, value) {
   if (typeof key !== 'string' || key === '') throw invalid('a filter key must be a non-empty string');
   if (value === undefined) throw invalid(`${key} is undefined; use null for NULL`);
   const k = quoteKey(key);
-  if (value instanceof FieldRef) return `${k}=F${exprKey(value)};`;
+  if (isExpression(value)) return `${k}=F${exprKey(value)};`;
   if (value instanceof ValueExpr) value = value.value;
   const lookup = key.slice(key.lastIndexOf('__') + 2);
   switch (lookup) {
@@ -141,8 +151,13 @@ function leafKey(key, value) {
 function exprKey(value) {
   if (value instanceof FieldRef) {
     const node = value.node;
-    return node.f !== undefined ? `f${JSON.stringify(node.f)}` : `(${exprKey(node.l)}${node.op}${exprKey(node.r)})`;
+    return node.f !== undefined ? `f${quoteKey(node.f)}` : `(${exprKey(node.l)}${node.op}${exprKey(node.r)})`;
   }
+  if (value instanceof Aggregate) {
+    return `A${value.fn}${value.distinct ? 'D' : ''}(${value.arg === null ? '*' : exprKey(value.arg)})${value.filter === null ? '' : qKey(value.filter)}`;
+  }
+  if (value instanceof Func) return `${value.fn}(${value.args.map(exprKey).join(',')})`;
+  if (value instanceof CastExpr) return `cast(${exprKey(value.expr)} ${quoteKey(String(value.type))})`;
   if (value === undefined) throw invalid('an expression value is undefined');
   return '$';
 }
@@ -155,7 +170,7 @@ function qValues(node, out) {
       continue;
     }
     let value = c.value;
-    if (value instanceof FieldRef) {
+    if (isExpression(value)) {
       exprValues(value, out);
       continue;
     }
@@ -177,6 +192,13 @@ function exprValues(value, out) {
       exprValues(value.node.l, out);
       exprValues(value.node.r, out);
     }
+  } else if (value instanceof Aggregate) {
+    if (value.arg !== null) exprValues(value.arg, out);
+    if (value.filter !== null) qValues(value.filter, out);
+  } else if (value instanceof Func) {
+    for (const a of value.args) exprValues(a, out);
+  } else if (value instanceof CastExpr) {
+    exprValues(value.expr, out);
   } else {
     out.push(value instanceof ValueExpr ? value.value : value);
   }
@@ -207,6 +229,8 @@ function combine(args) {
 }
 
 const EMPTY_STATE = Object.freeze({
+  annotations: [],
+  annotationKey: '',
   where: [],
   whereKey: '',
   order: null,
@@ -246,7 +270,10 @@ class QuerySet {
     const q = combine(conditions);
     const key = `${kind}:${qKey(q)}`;
     const clause = { kind, q, key };
-    this.model.validateOnce(key, () => ({ model: this.model.name, mode: 'validate', where: [{ [kind]: qShape(q, new Slots()) }], order: [], fields: null }));
+    this.model.validateOnce(`${this.state.annotationKey}|${key}`, () => {
+      const slots = new Slots();
+      return { model: this.model.name, mode: 'validate', annotate: this.annotationShape(slots), where: [{ [kind]: qShape(q, slots) }], order: [], fields: null };
+    });
     return this.clone({
       where: [...this.state.where, clause],
       whereKey: this.state.whereKey + key,
@@ -266,6 +293,43 @@ class QuerySet {
 
   distinct() {
     return this.clone({ distinct: true });
+  }
+
+  /** Adds computed fields to each row: `annotate({ tracks: Count('Track') })`. */
+  annotate(expressions) {
+    return this.withAnnotations(expressions, true);
+  }
+
+  /** Like annotate(), for use in filter() and orderBy() only: not selected. */
+  alias(expressions) {
+    return this.withAnnotations(expressions, false);
+  }
+
+  withAnnotations(expressions, selected) {
+    if (!expressions || typeof expressions !== 'object') throw invalid('annotate() takes { name: expression }');
+    const added = Object.entries(expressions).map(([name, expr]) => {
+      if (!isExpression(expr) && !(expr instanceof ValueExpr)) throw invalid(`annotate(): ${name} must be an expression (F, Count, Sum, Lower, ...)`);
+      return [name, expr, selected];
+    });
+    const annotations = [...this.state.annotations, ...added];
+    const annotationKey = this.state.annotationKey + added.map(([n, e, sel]) => `${quoteKey(n)}${sel ? '' : '~'}=${exprKey(e)};`).join('');
+    const next = this.clone({ annotations, annotationKey });
+    this.model.validateOnce(`annotate:${annotationKey}`, () => ({ model: this.model.name, mode: 'validate', annotate: next.annotationShape(new Slots()), where: [], order: [], fields: null }));
+    return next;
+  }
+
+  annotationShape(slots) {
+    return this.state.annotations.map(([name, expr, selected]) => [name, expressionShape(expr, slots), selected]);
+  }
+
+  /** `{ name: value }` of aggregates over the whole QuerySet: `aggregate({ total: Sum('Bytes') })`. */
+  async aggregate(expressions) {
+    if (!expressions || typeof expressions !== 'object') throw invalid('aggregate() takes { name: Aggregate }');
+    for (const [name, expr] of Object.entries(expressions)) {
+      if (!isExpression(expr)) throw invalid(`aggregate(): ${name} must be an aggregate (Count, Sum, Avg, Min, Max)`);
+    }
+    const { result } = await this.execute('aggregate', { aggregate: expressions });
+    return result.rows[0];
   }
 
   values(...fields) {
@@ -323,8 +387,9 @@ class QuerySet {
   /** The shape for the Rust compiler, and the values for its slots. */
   shape(mode, extra = {}) {
     const slots = new Slots();
+    const annotate = this.annotationShape(slots);
     const where = this.state.where.map(({ kind, q }) => ({ [kind]: qShape(q, slots) }));
-    const shape = { model: this.model.name, mode, where, order: this.effectiveOrder(), fields: this.state.fields, distinct: this.state.distinct };
+    const shape = { model: this.model.name, mode, annotate, where, order: this.effectiveOrder(), fields: this.state.fields, distinct: this.state.distinct };
     const { start, end } = this.state;
     if (end !== null) shape.limit = end - start;
     if (start > 0) shape.offset = start;
@@ -335,13 +400,15 @@ class QuerySet {
         shape.set[field] = expressionShape(value, slots);
       }
     }
+    if (extra.aggregate) shape.aggregate = Object.entries(extra.aggregate).map(([name, expr]) => [name, expressionShape(expr, slots)]);
     return { shape, values: slots.values };
   }
 
   validateList(what, list) {
-    this.model.validateOnce(`${what}:${JSON.stringify(list)}`, () => ({
+    this.model.validateOnce(`${this.state.annotationKey}|${what}:${JSON.stringify(list)}`, () => ({
       model: this.model.name,
       mode: 'validate',
+      annotate: this.annotationShape(new Slots()),
       where: [],
       order: what === 'order' ? list : [],
       fields: what === 'fields' ? list : null,
@@ -351,12 +418,16 @@ class QuerySet {
   /** The key of this query's shape in `mode`: equal keys compile to the same SQL. */
   key(mode, extra) {
     const st = this.state;
-    let key = `${mode}|${st.whereKey}`;
+    let key = `${mode}|${st.annotationKey}|${st.whereKey}`;
     key += `|${st.order === null ? '' : JSON.stringify(st.order)}|${st.reversed ? 'R' : ''}|${st.fields === null ? '' : JSON.stringify(st.fields)}|${st.distinct ? 'D' : ''}`;
     key += `|${st.end !== null ? st.end - st.start : ''}:${st.start}`;
     if (extra && extra.set) {
       key += '|S';
-      for (const [field, value] of Object.entries(extra.set)) key += `${JSON.stringify(field)}${exprKey(value)}`;
+      for (const [field, value] of Object.entries(extra.set)) key += `${quoteKey(field)}${exprKey(value)}`;
+    }
+    if (extra && extra.aggregate) {
+      key += '|G';
+      for (const [name, value] of Object.entries(extra.aggregate)) key += `${quoteKey(name)}${exprKey(value)}`;
     }
     return key;
   }
@@ -364,8 +435,10 @@ class QuerySet {
   /** The values for the slots of `shape(mode, extra)`, in slot order. */
   slotValues(extra) {
     const out = [];
+    for (const [, expr] of this.state.annotations) exprValues(expr, out);
     for (const clause of this.state.where) qValues(clause.q, out);
     if (extra && extra.set) for (const value of Object.values(extra.set)) exprValues(value, out);
+    if (extra && extra.aggregate) for (const value of Object.values(extra.aggregate)) exprValues(value, out);
     return out;
   }
 

@@ -787,6 +787,24 @@ fn register_functions(conn: &Connection) -> Result<()> {
             })
         },
     )?;
+    conn.create_scalar_function(
+        "noormme_upper",
+        1,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(t) => {
+                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(t).to_uppercase()))
+                }
+                ValueRef::Null => ToSqlOutput::Owned(Value::Null),
+                ValueRef::Integer(i) => ToSqlOutput::Owned(Value::Integer(i)),
+                ValueRef::Real(f) => ToSqlOutput::Owned(Value::Real(f)),
+                ValueRef::Blob(b) => ToSqlOutput::Owned(Value::Blob(b.to_vec())),
+            })
+        },
+    )?;
     Ok(())
 }
 

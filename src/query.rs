@@ -141,6 +141,15 @@ struct Compiler<'a> {
     catalog: &'a Catalog,
     binds: Vec<Bind>,
     aliases: usize,
+    /// Inside an aggregate's argument: to-many relations are LEFT JOINed
+    /// (one row per related row) instead of becoming EXISTS subqueries.
+    join_many: bool,
+    /// Annotations so far: name → (SQL, contains an aggregate).
+    annotations: Vec<(String, String, bool)>,
+    /// Set when a condition reads an aggregate annotation (it belongs in HAVING).
+    reads_aggregate: bool,
+    /// Set when an expression contains an aggregate.
+    saw_aggregate: bool,
 }
 
 /// What a path resolves to: an SQL expression, the column behind it, and
@@ -214,6 +223,30 @@ impl<'a> Compiler<'a> {
             let Some(rel) = relations.iter().copied().find(|r| &r.name == part) else {
                 return Err(field_error(table, &relations, part));
             };
+            if (rel.kind.many() || rel.kind == RelationKind::ReverseOneToOne) && self.join_many {
+                path = if path.is_empty() {
+                    part.clone()
+                } else {
+                    format!("{path}__{part}")
+                };
+                let target = self.table(&rel.target)?;
+                alias = self.join_to_many(scope, &path, &alias, rel, target);
+                table = target;
+                if i + 1 == parts.len() {
+                    // `Count('tracks')`: the related rows' key.
+                    let key = target
+                        .primary_key
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| "rowid".into());
+                    return Ok(Ok(Resolved {
+                        sql: format!("{}.{}", quote(&alias), quote(&key)),
+                        column: None,
+                        rest: Vec::new(),
+                    }));
+                }
+                continue;
+            }
             if rel.kind.many() || rel.kind == RelationKind::ReverseOneToOne {
                 if !allow_multi {
                     return Err(shape_error(format!(
@@ -310,6 +343,12 @@ impl<'a> Compiler<'a> {
             return Ok(self.param(slot as usize, column, false));
         }
         if let Some(path) = node.get("f").and_then(Value::as_str) {
+            if let Some((_, sql, aggregate)) =
+                self.annotations.iter().find(|(n, _, _)| n == path).cloned()
+            {
+                self.reads_aggregate |= aggregate;
+                return Ok(sql);
+            }
             let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
             let resolved = self
                 .resolve(scope, &parts, false)?
@@ -322,6 +361,9 @@ impl<'a> Compiler<'a> {
             }
             return Ok(resolved.sql);
         }
+        if let Some(sql) = self.function(scope, node)? {
+            return Ok(sql);
+        }
         if let Some(op) = node.get("op").and_then(Value::as_str) {
             if !matches!(op, "+" | "-" | "*" | "/" | "%") {
                 return Err(shape_error(format!("unknown operator {op:?}")));
@@ -331,6 +373,136 @@ impl<'a> Compiler<'a> {
             return Ok(format!("({l} {op} {r})"));
         }
         Err(shape_error(format!("not an expression: {node}")))
+    }
+
+    /// LEFT JOINs a to-many relation (through its junction for many-to-many)
+    /// once per path; returns the alias of the related table.
+    fn join_to_many(
+        &mut self,
+        scope: &mut Scope<'a>,
+        path: &str,
+        from: &str,
+        rel: &'a Relation,
+        target: &'a Table,
+    ) -> String {
+        if let Some((_, a, _)) = scope.joins.iter().find(|(p, _, _)| p == path) {
+            return a.clone();
+        }
+        let to = self.new_alias("t");
+        let pairs = |l: &str, lc: &[String], r: &str, rc: &[String]| -> String {
+            lc.iter()
+                .zip(rc)
+                .map(|(a, b)| format!("{}.{} = {}.{}", quote(l), quote(a), quote(r), quote(b)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let clause = match &rel.through {
+            None => format!(
+                "LEFT JOIN {} AS {} ON {}",
+                quote(&target.name),
+                quote(&to),
+                pairs(&to, &rel.target_columns, from, &rel.columns)
+            ),
+            Some(th) => {
+                let j = self.new_alias("j");
+                format!(
+                    "LEFT JOIN {} AS {} ON {} LEFT JOIN {} AS {} ON {}",
+                    quote(&th.table),
+                    quote(&j),
+                    pairs(&j, &th.source_columns, from, &rel.columns),
+                    quote(&target.name),
+                    quote(&to),
+                    pairs(&to, &rel.target_columns, &j, &th.target_columns)
+                )
+            }
+        };
+        scope.joins.push((path.to_string(), to.clone(), clause));
+        to
+    }
+
+    /// Aggregates (`{"agg": "count", "arg", "distinct", "filter"}`), functions
+    /// (`{"fn": "lower", "args": [..]}`), casts and annotation references.
+    fn function(&mut self, scope: &mut Scope<'a>, node: &Value) -> Result<Option<String>> {
+        if let Some(name) = node.get("a").and_then(Value::as_str) {
+            let Some((_, sql, aggregate)) =
+                self.annotations.iter().find(|(n, _, _)| n == name).cloned()
+            else {
+                return Err(shape_error(format!("no annotation named '{name}'")));
+            };
+            self.reads_aggregate |= aggregate;
+            return Ok(Some(sql));
+        }
+        if let Some(func) = node.get("agg").and_then(Value::as_str) {
+            let sql_name = match func {
+                "count" | "sum" | "avg" | "min" | "max" => func,
+                other => return Err(shape_error(format!("unknown aggregate {other:?}"))),
+            };
+            let outer = self.join_many;
+            self.join_many = true;
+            let arg = match node.get("arg") {
+                None | Some(Value::Null) if func == "count" => Ok("*".to_string()),
+                Some(a) if !a.is_null() => self.expression(scope, a, None),
+                _ => Err(shape_error(format!("{func}() needs a field"))),
+            };
+            let filter = match node.get("filter") {
+                Some(q) if !q.is_null() => self.q(scope, q).map(|c| format!(" FILTER (WHERE {c})")),
+                _ => Ok(String::new()),
+            };
+            self.join_many = outer;
+            let distinct = if node["distinct"].as_bool().unwrap_or(false) {
+                "DISTINCT "
+            } else {
+                ""
+            };
+            self.saw_aggregate = true;
+            return Ok(Some(format!("{sql_name}({distinct}{}){}", arg?, filter?)));
+        }
+        if let Some(func) = node.get("fn").and_then(Value::as_str) {
+            let mut args = Vec::new();
+            for a in node["args"].as_array().into_iter().flatten() {
+                args.push(self.expression(scope, a, None)?);
+            }
+            let one = |args: &[String]| -> Result<String> {
+                match args {
+                    [a] => Ok(a.clone()),
+                    _ => Err(shape_error(format!("{func}() takes one argument"))),
+                }
+            };
+            return Ok(Some(match func {
+                "coalesce" if args.len() >= 2 => format!("COALESCE({})", args.join(", ")),
+                "coalesce" => return Err(shape_error("Coalesce() takes at least two expressions")),
+                // Unicode-aware, like the i-lookups (SQLite's lower/upper fold ASCII only).
+                "lower" => format!("noormme_fold({})", one(&args)?),
+                "upper" => format!("noormme_upper({})", one(&args)?),
+                "length" => format!("length({})", one(&args)?),
+                // NULL parts count as '' as in Django's Concat on SQLite.
+                "concat" => args
+                    .iter()
+                    .map(|a| format!("COALESCE({a}, '')"))
+                    .collect::<Vec<_>>()
+                    .join(" || "),
+                "now" => "strftime('%Y-%m-%d %H:%M:%f', 'now')".to_string(),
+                other => return Err(shape_error(format!("unknown function {other:?}"))),
+            }));
+        }
+        if let Some(inner) = node.get("cast") {
+            let ty = match node["type"]
+                .as_str()
+                .unwrap_or("")
+                .to_ascii_uppercase()
+                .as_str()
+            {
+                t @ ("INTEGER" | "REAL" | "TEXT" | "BLOB" | "NUMERIC") => t.to_string(),
+                other => {
+                    return Err(shape_error(format!(
+                        "Cast() to {other:?}: use INTEGER, REAL, TEXT, BLOB or NUMERIC"
+                    )))
+                }
+            };
+            let sql = self.expression(scope, inner, None)?;
+            return Ok(Some(format!("CAST({sql} AS {ty})")));
+        }
+        Ok(None)
     }
 
     fn date_expr(&self, lhs: &str, column: &Option<(&Table, String)>) -> String {
@@ -363,6 +535,20 @@ impl<'a> Compiler<'a> {
         let parts: Vec<String> = key.split("__").map(str::to_owned).collect();
         if parts.iter().any(String::is_empty) {
             return Err(shape_error(format!("'{key}' is not a field path")));
+        }
+        if let Some((_, sql, aggregate)) = self
+            .annotations
+            .iter()
+            .find(|(n, _, _)| *n == parts[0])
+            .cloned()
+        {
+            self.reads_aggregate |= aggregate;
+            let resolved = Resolved {
+                sql,
+                column: None,
+                rest: parts[1..].to_vec(),
+            };
+            return self.condition(scope, resolved, key, value);
         }
         match self.resolve(scope, &parts, true)? {
             Ok(resolved) => self.condition(scope, resolved, key, value),
@@ -723,6 +909,10 @@ impl<'a> Compiler<'a> {
             if parts.iter().any(String::is_empty) {
                 return Err(shape_error(format!("'{key}' is not a field path")));
             }
+            if self.annotations.iter().any(|(n, _, _)| *n == parts[0]) {
+                parts_sql.push(format!("({})", self.leaf(scope, key, &value)?));
+                continue;
+            }
             match self.resolve(scope, &parts, true)? {
                 Ok(resolved) => parts_sql.push(format!(
                     "({})",
@@ -770,6 +960,14 @@ impl<'a> Compiler<'a> {
                 Some(p) => (true, p),
                 None => (false, text.strip_prefix('+').unwrap_or(text)),
             };
+            if self.annotations.iter().any(|(n, _, _)| n == path) {
+                out.push(format!(
+                    "{}{}",
+                    quote(path),
+                    if desc { " DESC" } else { "" }
+                ));
+                continue;
+            }
             let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
             if parts.iter().any(String::is_empty) {
                 return Err(shape_error(format!("'{text}' is not a field path")));
@@ -807,6 +1005,10 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
         catalog,
         binds: Vec::new(),
         aliases: 0,
+        join_many: false,
+        annotations: Vec::new(),
+        reads_aggregate: false,
+        saw_aggregate: false,
     };
     let table = c.table(model)?;
     let mut scope = Scope {
@@ -820,15 +1022,41 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
         return insert(&mut c, table, shape);
     }
 
+    let mut grouped = false;
+    for entry in shape["annotate"].as_array().into_iter().flatten() {
+        let (Some(name), Some(expr)) = (entry.get(0).and_then(Value::as_str), entry.get(1)) else {
+            return Err(shape_error("annotate() takes { name: expression }"));
+        };
+        if table.column(name).is_some()
+            || c.relations_of(&table.name).iter().any(|r| r.name == name)
+        {
+            return Err(shape_error(format!(
+                "the annotation '{name}' conflicts with a field of {}",
+                table.name
+            )));
+        }
+        c.saw_aggregate = false;
+        let sql = c.expression(&mut scope, expr, None)?;
+        grouped |= c.saw_aggregate;
+        c.annotations.push((name.to_string(), sql, c.saw_aggregate));
+    }
     let mut wheres = Vec::new();
+    let mut havings = Vec::new();
     for clause in shape["where"].as_array().into_iter().flatten() {
-        if let Some(q) = clause.get("filter") {
-            wheres.push(format!("({})", c.filter_call(&mut scope, q)?));
+        c.reads_aggregate = false;
+        let sql = if let Some(q) = clause.get("filter") {
+            format!("({})", c.filter_call(&mut scope, q)?)
         } else if let Some(q) = clause.get("exclude") {
             // Rows where the condition is NULL (a NULL field) stay, as in Django.
-            wheres.push(format!("NOT (({}) IS TRUE)", c.q(&mut scope, q)?));
+            format!("NOT (({}) IS TRUE)", c.q(&mut scope, q)?)
         } else {
             return Err(shape_error(format!("not a where clause: {clause}")));
+        };
+        // A condition on an aggregate annotation filters groups, not rows.
+        if c.reads_aggregate {
+            havings.push(sql)
+        } else {
+            wheres.push(sql)
         }
     }
     let order = c.order(
@@ -838,12 +1066,23 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
 
     let mut columns = Vec::new();
     let mut select = Vec::new();
+    let mut group_by: Vec<String> = Vec::new();
     match shape["fields"].as_array() {
         Some(fields) if !fields.is_empty() => {
             for f in fields {
                 let path = f
                     .as_str()
                     .ok_or_else(|| shape_error("values() takes field names"))?;
+                if let Some((_, sql, aggregate)) =
+                    c.annotations.iter().find(|(n, _, _)| n == path).cloned()
+                {
+                    if !aggregate {
+                        group_by.push(sql.clone());
+                    }
+                    select.push(format!("{sql} AS {}", quote(path)));
+                    columns.push((path.to_string(), None));
+                    continue;
+                }
                 let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
                 let resolved = c
                     .resolve(&mut scope, &parts, false)?
@@ -851,6 +1090,7 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
                 if !resolved.rest.is_empty() {
                     return Err(field_error(table, &c.relations_of(&table.name), path));
                 }
+                group_by.push(resolved.sql.clone());
                 select.push(format!("{} AS {}", resolved.sql, quote(path)));
                 columns.push((
                     path.to_string(),
@@ -870,6 +1110,19 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
                     Some((table.name.clone(), col.name.clone())),
                 ));
             }
+        }
+    }
+    for ((name, sql, _), entry) in c
+        .annotations
+        .iter()
+        .zip(shape["annotate"].as_array().into_iter().flatten())
+    {
+        // alias() annotations are usable in filters and ordering but not selected.
+        if entry.get(2).and_then(Value::as_bool) != Some(false)
+            && !columns.iter().any(|(k, _)| k == name)
+        {
+            select.push(format!("{sql} AS {}", quote(name)));
+            columns.push((name.clone(), None));
         }
     }
     if mode == "validate" {
@@ -892,6 +1145,35 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
         format!(" WHERE {}", wheres.join(" AND "))
     };
     let from = format!("{} AS \"t0\"{joins}", quote(&table.name));
+    // With aggregate annotations, rows are grouped by the values() fields, or by the model's identity.
+    let group_sql = if !grouped {
+        String::new()
+    } else if !group_by.is_empty() {
+        format!(" GROUP BY {}", group_by.join(", "))
+    } else {
+        let identity: Vec<String> = if !table.primary_key.is_empty() {
+            table
+                .primary_key
+                .iter()
+                .map(|k| format!("\"t0\".{}", quote(k)))
+                .collect()
+        } else if table.has_rowid {
+            vec!["\"t0\".rowid".into()]
+        } else {
+            table
+                .columns
+                .iter()
+                .map(|col| format!("\"t0\".{}", quote(&col.name)))
+                .collect()
+        };
+        format!(" GROUP BY {}", identity.join(", "))
+    };
+    let having_sql = if havings.is_empty() {
+        String::new()
+    } else {
+        format!(" HAVING {}", havings.join(" AND "))
+    };
+    let where_sql = format!("{where_sql}{group_sql}{having_sql}");
     // LIMIT and OFFSET are literals, as in Django: with a bound LIMIT, SQLite
     // (built with STAT4) re-prepares the statement on every run — 2.3× slower.
     // They come from the shape as unsigned integers, so nothing else can get in.
@@ -932,7 +1214,8 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
     } else {
         Vec::new()
     };
-    let direct = scope.joins.is_empty() && tail.is_empty() && distinct.is_empty();
+    let direct =
+        scope.joins.is_empty() && tail.is_empty() && distinct.is_empty() && group_sql.is_empty();
     let target_rows = || -> Result<String> {
         if identity.is_empty() || table.kind == crate::schema::TableKind::View {
             return Err(Error::usage(
@@ -973,7 +1256,7 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
     let (sql, readonly, columns) = match mode {
         "select" => (select_sql, true, columns),
         "count" => {
-            let sql = if distinct.is_empty() && tail.is_empty() {
+            let sql = if distinct.is_empty() && tail.is_empty() && group_sql.is_empty() {
                 format!("SELECT count(*) AS \"count\" FROM {from}{where_sql}")
             } else {
                 format!("SELECT count(*) AS \"count\" FROM ({select_sql})")
@@ -985,6 +1268,46 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
             true,
             vec![("exists".into(), None)],
         ),
+        "aggregate" => {
+            if !tail.is_empty() || grouped || !distinct.is_empty() {
+                return Err(shape_error("aggregate() over a sliced, distinct or annotated QuerySet is not supported yet"));
+            }
+            let mut parts = Vec::new();
+            let mut cols = Vec::new();
+            for entry in shape["aggregate"].as_array().into_iter().flatten() {
+                let (Some(name), Some(expr)) = (entry.get(0).and_then(Value::as_str), entry.get(1))
+                else {
+                    return Err(shape_error("aggregate() takes { name: Aggregate }"));
+                };
+                c.saw_aggregate = false;
+                let sql = c.expression(&mut scope, expr, None)?;
+                if !c.saw_aggregate {
+                    return Err(shape_error(format!(
+                        "aggregate(): '{name}' is not an aggregate (Count, Sum, Avg, Min, Max)"
+                    )));
+                }
+                parts.push(format!("{sql} AS {}", quote(name)));
+                cols.push((name.to_string(), None));
+            }
+            if parts.is_empty() {
+                return Err(shape_error("aggregate() needs at least one aggregate"));
+            }
+            // Joins the aggregates needed were added after `from` was built.
+            let joins: String = scope
+                .joins
+                .iter()
+                .map(|(_, _, j)| format!(" {j}"))
+                .collect();
+            (
+                format!(
+                    "SELECT {} FROM {} AS \"t0\"{joins}{where_sql}",
+                    parts.join(", "),
+                    quote(&table.name)
+                ),
+                true,
+                cols,
+            )
+        }
         "delete" => (
             format!("DELETE FROM {write_target} WHERE {}", target_rows()?),
             false,
@@ -1271,6 +1594,45 @@ mod tests {
             sql(json!({"model": "tags", "mode": "insert", "set": {"name": {"p": 0}}})).0,
             "INSERT INTO \"tags\" (\"name\") VALUES (?1) RETURNING \"id\", \"name\""
         );
+    }
+
+    #[test]
+    fn annotations_group_by_identity_and_filter_in_having() {
+        let (s, binds) = sql(json!({
+            "model": "users",
+            "annotate": [["n", {"agg": "count", "arg": {"f": "posts_by_author"}, "distinct": false, "filter": null}, true],
+                         ["low", {"fn": "lower", "args": [{"f": "name"}]}, false]],
+            "where": [{"filter": leaf("n__gte", json!({"p": 0}))}, {"filter": leaf("low__startswith", json!({"p": 1}))}],
+            "order": ["-n"], "fields": null,
+        }));
+        assert_eq!(
+            s,
+            "SELECT \"t0\".\"id\" AS \"id\", \"t0\".\"email\" AS \"email\", \"t0\".\"name\" AS \"name\", \"t0\".\"joined\" AS \"joined\", count(\"t1\".\"id\") AS \"n\" \
+             FROM \"users\" AS \"t0\" LEFT JOIN \"posts\" AS \"t1\" ON \"t1\".\"author_id\" = \"t0\".\"id\" \
+             WHERE (substr(noormme_fold(\"t0\".\"name\"), 1, length(?2)) = ?2) GROUP BY \"t0\".\"id\" HAVING (count(\"t1\".\"id\") >= ?1) ORDER BY \"n\" DESC"
+        );
+        assert_eq!(binds, vec![0, 1]);
+    }
+
+    #[test]
+    fn aggregate_mode_and_values_grouping() {
+        let (s, _) = sql(json!({
+            "model": "posts", "mode": "aggregate", "where": [],
+            "aggregate": [["total", {"agg": "sum", "arg": {"f": "views"}, "distinct": false, "filter": {"leaf": ["likes__gt", {"p": 0}]}}],
+                          ["tags", {"agg": "count", "arg": {"f": "tags"}, "distinct": true, "filter": null}]],
+        }));
+        assert_eq!(
+            s,
+            "SELECT sum(\"t0\".\"views\") FILTER (WHERE \"t0\".\"likes\" > ?1) AS \"total\", count(DISTINCT \"t1\".\"id\") AS \"tags\" \
+             FROM \"posts\" AS \"t0\" LEFT JOIN \"post_tags\" AS \"j2\" ON \"j2\".\"post_id\" = \"t0\".\"id\" LEFT JOIN \"tags\" AS \"t1\" ON \"t1\".\"id\" = \"j2\".\"tag_id\""
+        );
+        let (s, _) = sql(json!({
+            "model": "posts", "fields": ["author__email"],
+            "annotate": [["total_views", {"agg": "sum", "arg": {"f": "views"}, "distinct": false, "filter": null}, true]],
+        }));
+        assert!(s.contains("GROUP BY \"t1\".\"email\""), "{s}");
+        let err = compile(&catalog(), &json!({"model": "posts", "annotate": [["title", {"fn": "lower", "args": [{"f": "title"}]}, true]]})).unwrap_err();
+        assert!(err.to_string().contains("conflicts with a field"), "{err}");
     }
 
     #[test]
