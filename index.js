@@ -30,6 +30,7 @@ module.exports = {
   Now: expressions.Now,
   Cast: expressions.Cast,
   QuerySet,
+  Prefetch: require('./lib/prefetch').Prefetch,
   NoormmeError: errors.NoormmeError,
   SqliteError: errors.SqliteError,
   BusyError: errors.BusyError,

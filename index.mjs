@@ -20,6 +20,7 @@ export const {
   Now,
   Cast,
   QuerySet,
+  Prefetch,
   NoormmeError,
   SqliteError,
   BusyError,

@@ -136,7 +136,7 @@ class Model {
   }
 }
 
-const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse', 'annotate', 'alias'];
+const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse', 'annotate', 'alias', 'selectRelated', 'prefetch'];
 const TERMINAL = ['first', 'last', 'get', 'count', 'exists', 'update', 'delete', 'latest', 'earliest', 'inBulk', 'explain', 'toSQL', 'aggregate'];
 
 /** `Model.objects`: the entry point for queries. */

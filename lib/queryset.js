@@ -229,6 +229,8 @@ function combine(args) {
 }
 
 const EMPTY_STATE = Object.freeze({
+  related: [],
+  prefetches: [],
   annotations: [],
   annotationKey: '',
   where: [],
@@ -293,6 +295,34 @@ class QuerySet {
 
   distinct() {
     return this.clone({ distinct: true });
+  }
+
+  /** Follows forward relations with JOINs: rows get nested objects (`post.author.email`). */
+  selectRelated(...paths) {
+    const list = fieldNames('selectRelated', paths);
+    const { walk } = require('./prefetch');
+    const expanded = [];
+    for (const path of list) {
+      walk(this.model.db, this.model, path);
+      // 'Album__Artist' also loads 'Album', which it hangs from.
+      const parts = path.split('__');
+      for (let i = 1; i <= parts.length; i++) expanded.push(parts.slice(0, i).join('__'));
+    }
+    const related = [...new Set([...this.state.related, ...expanded])];
+    this.validateList('related', related);
+    return this.clone({ related });
+  }
+
+  /** Loads relations of any kind with one extra query per level: `prefetch('posts', 'posts__tags')`. */
+  prefetch(...lookups) {
+    const { Prefetch, walk } = require('./prefetch');
+    for (const lookup of lookups.flat()) {
+      if (!(lookup instanceof Prefetch) && (typeof lookup !== 'string' || lookup === '')) {
+        throw new NoormmeError('prefetch() takes relation paths or Prefetch(...)', { code: 'INVALID_QUERY' });
+      }
+      walk(this.model.db, this.model, lookup instanceof Prefetch ? lookup.lookup : lookup);
+    }
+    return this.clone({ prefetches: [...this.state.prefetches, ...lookups.flat()] });
   }
 
   /** Adds computed fields to each row: `annotate({ tracks: Count('Track') })`. */
@@ -389,7 +419,16 @@ class QuerySet {
     const slots = new Slots();
     const annotate = this.annotationShape(slots);
     const where = this.state.where.map(({ kind, q }) => ({ [kind]: qShape(q, slots) }));
-    const shape = { model: this.model.name, mode, annotate, where, order: this.effectiveOrder(), fields: this.state.fields, distinct: this.state.distinct };
+    const shape = {
+      model: this.model.name,
+      mode,
+      annotate,
+      where,
+      order: this.effectiveOrder(),
+      fields: this.state.fields,
+      distinct: this.state.distinct,
+      related: mode === 'select' && this.state.fields === null ? this.state.related : [],
+    };
     const { start, end } = this.state;
     if (end !== null) shape.limit = end - start;
     if (start > 0) shape.offset = start;
@@ -412,6 +451,7 @@ class QuerySet {
       where: [],
       order: what === 'order' ? list : [],
       fields: what === 'fields' ? list : null,
+      related: what === 'related' ? list : [],
     }));
   }
 
@@ -419,7 +459,7 @@ class QuerySet {
   key(mode, extra) {
     const st = this.state;
     let key = `${mode}|${st.annotationKey}|${st.whereKey}`;
-    key += `|${st.order === null ? '' : JSON.stringify(st.order)}|${st.reversed ? 'R' : ''}|${st.fields === null ? '' : JSON.stringify(st.fields)}|${st.distinct ? 'D' : ''}`;
+    key += `|${st.related.length ? JSON.stringify(st.related) : ''}|${st.order === null ? '' : JSON.stringify(st.order)}|${st.reversed ? 'R' : ''}|${st.fields === null ? '' : JSON.stringify(st.fields)}|${st.distinct ? 'D' : ''}`;
     key += `|${st.end !== null ? st.end - st.start : ''}:${st.start}`;
     if (extra && extra.set) {
       key += '|S';
@@ -479,11 +519,20 @@ class QuerySet {
   rows(extra) {
     if (this.state.empty) return [];
     const ran = this.run('select', extra);
-    return ran instanceof Promise ? ran.then((r) => this.shapeRows(r)) : this.shapeRows(ran);
+    const shaped = ran instanceof Promise ? ran.then((r) => this.shapeRows(r)) : this.shapeRows(ran);
+    if (this.state.prefetches.length === 0 || this.state.fields !== null) return shaped;
+    const { prefetchRelated } = require('./prefetch');
+    return Promise.resolve(shaped).then(async (rows) => {
+      await prefetchRelated(this.model.db, this.model, rows, this.state.prefetches);
+      return rows;
+    });
   }
 
   shapeRows([result, compiled]) {
-    const rows = this.model.decodeRows(result.rows, compiled);
+    let rows = this.model.decodeRows(result.rows, compiled);
+    if (this.state.related.length && this.state.fields === null) {
+      rows = require('./prefetch').nestSelected(this.model.db, this.model, rows, this.state.related);
+    }
     if (this.state.mode === 'list') return rows.map((r) => compiled.columns.map(([key]) => r[key]));
     if (this.state.mode === 'flat') return rows.map((r) => r[compiled.columns[0][0]]);
     return rows;

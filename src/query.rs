@@ -1112,6 +1112,47 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
             }
         }
     }
+    // selectRelated(): each forward, single-valued path is joined and all its
+    // columns selected as `path__column`; the JS side nests them.
+    for related in shape["related"].as_array().into_iter().flatten() {
+        let path = related
+            .as_str()
+            .ok_or_else(|| shape_error("selectRelated() takes relation names"))?;
+        let mut target = table;
+        for part in path.split("__") {
+            let relations = c.relations_of(&target.name);
+            let Some(rel) = relations.iter().copied().find(|r| r.name == part) else {
+                return Err(field_error(target, &relations, part));
+            };
+            if !matches!(rel.kind, RelationKind::ForeignKey | RelationKind::OneToOne) {
+                return Err(shape_error(format!(
+                    "selectRelated('{path}'): {}.{} can hold several rows; use prefetch('{path}')",
+                    target.name, rel.name
+                )));
+            }
+            target = c.table(&rel.target)?;
+        }
+        let mut probe: Vec<String> = path.split("__").map(str::to_owned).collect();
+        probe.push(target.columns[0].name.clone());
+        c.resolve(&mut scope, &probe, false)?
+            .map_err(|_| shape_error("unreachable"))?;
+        let alias = scope
+            .joins
+            .iter()
+            .find(|(p, _, _)| p == path)
+            .map(|(_, a, _)| a.clone())
+            .expect("joined by resolve");
+        for col in target.columns.iter().filter(|c| !c.hidden) {
+            let key = format!("{path}__{}", col.name);
+            select.push(format!(
+                "{}.{} AS {}",
+                quote(&alias),
+                quote(&col.name),
+                quote(&key)
+            ));
+            columns.push((key, Some((target.name.clone(), col.name.clone()))));
+        }
+    }
     for ((name, sql, _), entry) in c
         .annotations
         .iter()
@@ -1633,6 +1674,24 @@ mod tests {
         assert!(s.contains("GROUP BY \"t1\".\"email\""), "{s}");
         let err = compile(&catalog(), &json!({"model": "posts", "annotate": [["title", {"fn": "lower", "args": [{"f": "title"}]}, true]]})).unwrap_err();
         assert!(err.to_string().contains("conflicts with a field"), "{err}");
+    }
+
+    #[test]
+    fn select_related_joins_and_prefixes_columns() {
+        let (s, _) = sql(json!({"model": "posts", "related": ["editor"], "where": []}));
+        assert!(s.ends_with(
+            "\"t1\".\"id\" AS \"editor__id\", \"t1\".\"email\" AS \"editor__email\", \"t1\".\"name\" AS \"editor__name\", \"t1\".\"joined\" AS \"editor__joined\" \
+             FROM \"posts\" AS \"t0\" LEFT JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"editor_id\""
+        ), "{s}");
+        let err = compile(
+            &catalog(),
+            &json!({"model": "users", "related": ["posts_by_author"]}),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("use prefetch('posts_by_author')"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,0 +1,113 @@
+'use strict';
+// selectRelated and prefetch on real databases, every loaded set compared
+// with hand-written SQL.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { NOORMME, Prefetch, FieldError } = require('..');
+const { copyShared, tempDb } = require('./helpers');
+
+const chinook = new NOORMME({ database: copyShared('chinook.sqlite') });
+const sakila = new NOORMME({ database: copyShared('sakila.sqlite') });
+const northwind = new NOORMME({ database: copyShared('northwind.sqlite') });
+test.after(() => {
+  chinook.close();
+  sakila.close();
+  northwind.close();
+});
+
+test('chinook: Artist → Album → Track nested prefetch', async () => {
+  const artists = await chinook.model('Artist').objects.filter({ ArtistId__lte: 30 }).orderBy('ArtistId').prefetch('Album__Track');
+  const sql = await chinook.query(
+    `SELECT ar.ArtistId, al.AlbumId, t.TrackId FROM Artist ar JOIN Album al ON al.ArtistId = ar.ArtistId JOIN Track t ON t.AlbumId = al.AlbumId
+     WHERE ar.ArtistId <= 30 ORDER BY ar.ArtistId, al.AlbumId, t.TrackId`,
+  );
+  const loaded = [];
+  for (const ar of artists) for (const al of ar.Album.sort((a, b) => a.AlbumId - b.AlbumId)) for (const t of al.Track.sort((a, b) => a.TrackId - b.TrackId)) loaded.push({ ArtistId: ar.ArtistId, AlbumId: al.AlbumId, TrackId: t.TrackId });
+  assert.deepEqual(loaded, sql);
+  assert.ok(artists.some((a) => a.Album.length === 0), 'artists without albums get an empty array');
+  // Plain data that a Server Component can hand to a Client Component.
+  assert.deepEqual(JSON.parse(JSON.stringify(artists)), structuredClone(artists));
+});
+
+test('chinook: Playlist ↔ Track many-to-many both ways', async () => {
+  const playlists = await chinook.model('Playlist').objects.orderBy('PlaylistId').prefetch('Track');
+  for (const p of playlists) {
+    const want = (await chinook.query('SELECT TrackId FROM PlaylistTrack WHERE PlaylistId = ? ORDER BY TrackId', [p.PlaylistId])).map((r) => r.TrackId);
+    assert.deepEqual(p.Track.map((t) => t.TrackId).sort((a, b) => a - b), want, p.Name);
+  }
+  const tracks = await chinook.model('Track').objects.filter({ TrackId__in: [1, 2, 3, 3000] }).prefetch('Playlist');
+  for (const t of tracks) {
+    const want = (await chinook.query('SELECT PlaylistId FROM PlaylistTrack WHERE TrackId = ? ORDER BY PlaylistId', [t.TrackId])).map((r) => r.PlaylistId);
+    assert.deepEqual(t.Playlist.map((p) => p.PlaylistId).sort((a, b) => a - b), want);
+  }
+});
+
+test('chinook: Employee.ReportsTo self-relation with selectRelated, nested paths', async () => {
+  const employees = await chinook.model('Employee').objects.selectRelated('ReportsTo_rel__ReportsTo_rel').orderBy('EmployeeId');
+  const sql = await chinook.query(
+    'SELECT e.EmployeeId, m.EmployeeId AS boss, mm.EmployeeId AS bossboss FROM Employee e LEFT JOIN Employee m ON m.EmployeeId = e.ReportsTo LEFT JOIN Employee mm ON mm.EmployeeId = m.ReportsTo ORDER BY e.EmployeeId',
+  );
+  assert.deepEqual(
+    employees.map((e) => ({ EmployeeId: e.EmployeeId, boss: e.ReportsTo_rel?.EmployeeId ?? null, bossboss: e.ReportsTo_rel?.ReportsTo_rel?.EmployeeId ?? null })),
+    sql,
+  );
+  assert.equal(employees[0].ReportsTo_rel, null, 'the general manager reports to no one');
+  assert.ok(employees[1].ReportsTo_rel.HireDate instanceof Date, 'nested rows get value policies too');
+  const [track] = await chinook.model('Track').objects.selectRelated('Album__Artist', 'Genre').filter({ TrackId: 1 });
+  assert.deepEqual([track.Album.Title, track.Album.Artist.Name, track.Genre.Name], ['For Those About To Rock We Salute You', 'AC/DC', 'Rock']);
+  assert.throws(() => chinook.model('Artist').objects.selectRelated('Album'), /use prefetch\('Album'\)/);
+  assert.throws(() => chinook.model('Track').objects.prefetch('Albm'), (e) => e instanceof FieldError && /Did you mean 'Album'/.test(e.message));
+});
+
+test('sakila: film ↔ actor, film ↔ category, customer → rental → payment', async () => {
+  const films = await sakila.model('film').objects.filter({ film_id__lte: 5 }).orderBy('film_id').prefetch('actor', 'category');
+  for (const f of films) {
+    const actors = (await sakila.query('SELECT actor_id FROM film_actor WHERE film_id = ? ORDER BY actor_id', [f.film_id])).map((r) => r.actor_id);
+    assert.deepEqual(f.actor.map((a) => a.actor_id).sort((a, b) => a - b), actors);
+    const cats = (await sakila.query('SELECT category_id FROM film_category WHERE film_id = ?', [f.film_id])).map((r) => r.category_id);
+    assert.deepEqual(f.category.map((c) => c.category_id), cats);
+  }
+  const customers = await sakila.model('customer').objects.filter({ customer_id__lte: 3 }).prefetch('rental__payment');
+  for (const c of customers) {
+    const want = await sakila.query(
+      'SELECT r.rental_id, p.payment_id FROM rental r JOIN payment p ON p.rental_id = r.rental_id WHERE r.customer_id = ? ORDER BY r.rental_id, p.payment_id',
+      [c.customer_id],
+    );
+    const got = [];
+    for (const r of c.rental.sort((a, b) => a.rental_id - b.rental_id)) for (const p of r.payment) got.push({ rental_id: r.rental_id, payment_id: p.payment_id });
+    assert.deepEqual(got, want);
+  }
+});
+
+test('northwind: "Order Details" (composite key) from Orders, with Prefetch(queryset, toAttr)', async () => {
+  const orders = await northwind.model('Orders').objects.filter({ OrderID__lte: 10250 }).orderBy('OrderID').prefetch(
+    'Order Details__Product',
+    new Prefetch('Order Details', { queryset: northwind.model('Order Details').objects.filter({ Quantity__gte: 10 }).orderBy('-Quantity'), toAttr: 'bigLines' }),
+  );
+  for (const o of orders) {
+    const lines = await northwind.query('SELECT ProductID FROM "Order Details" WHERE OrderID = ? ORDER BY ProductID', [o.OrderID]);
+    assert.deepEqual(o['Order Details'].map((d) => d.ProductID).sort((a, b) => a - b), lines.map((l) => l.ProductID));
+    for (const d of o['Order Details']) assert.equal(d.Product.ProductID, d.ProductID);
+    const big = await northwind.query('SELECT ProductID FROM "Order Details" WHERE OrderID = ? AND Quantity >= 10 ORDER BY Quantity DESC', [o.OrderID]);
+    assert.deepEqual(o.bigLines.map((d) => d.ProductID), big.map((b) => b.ProductID));
+  }
+});
+
+test('composite foreign keys prefetch both ways', async () => {
+  const db = new NOORMME({ database: tempDb() });
+  await db.exec(`
+    CREATE TABLE regions (country TEXT, code TEXT, name TEXT, PRIMARY KEY (country, code));
+    CREATE TABLE offices (id INTEGER PRIMARY KEY, city TEXT, country TEXT, code TEXT, FOREIGN KEY (country, code) REFERENCES regions (country, code));
+    INSERT INTO regions VALUES ('FR', 'IDF', 'Île-de-France'), ('FR', 'ARA', 'Auvergne-Rhône-Alpes'), ('DE', 'BY', 'Bayern');
+    INSERT INTO offices (city, country, code) VALUES ('Paris', 'FR', 'IDF'), ('Lyon', 'FR', 'ARA'), ('Versailles', 'FR', 'IDF'), ('Nowhere', NULL, NULL);`);
+  db.refreshSchema();
+  const offices = await db.model('offices').objects.orderBy('id').prefetch('regions');
+  assert.deepEqual(offices.map((o) => o.regions && o.regions.name), ['Île-de-France', 'Auvergne-Rhône-Alpes', 'Île-de-France', null]);
+  const regions = await db.model('regions').objects.orderBy('country', 'code').prefetch('offices');
+  assert.deepEqual(regions.map((r) => [r.code, r.offices.map((o) => o.city).sort()]), [
+    ['BY', []],
+    ['ARA', ['Lyon']],
+    ['IDF', ['Paris', 'Versailles']],
+  ]);
+  db.close();
+});
