@@ -293,6 +293,20 @@ type FieldPath<T extends TableTypes> = Fields<T> | `${RelationNames<T>}__${strin
 type Condition<T extends TableTypes> = Filter<T> | QNode;
 type UpdateValues<T extends TableTypes> = { [K in keyof T['insert']]?: T['insert'][K] | FieldRef };
 
+type RelatedRow<T extends TableTypes, K extends keyof T['relations']> = T['relations'][K] extends { target: infer N; many: infer M }
+  ? N extends string
+    ? M extends true
+      ? TypesOf<N>['row'][]
+      : TypesOf<N>['row'] | null
+    : unknown
+  : unknown;
+
+/** A customised prefetch: `Prefetch('comments', { queryset: Comment.objects.filter(...), toAttr: 'approved' })`. */
+export declare class Prefetch {
+  constructor(lookup: string, options?: { queryset?: QuerySet<any, any>; toAttr?: string });
+  readonly lookup: string;
+}
+
 /** A lazy, immutable query: chain it, then await it (or call a terminal method). */
 export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> extends PromiseLike<R[]>, AsyncIterable<R> {
   filter(...conditions: Condition<T>[]): QuerySet<T, R>;
@@ -300,6 +314,10 @@ export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> ext
   orderBy(...fields: OrderKey<T>[]): QuerySet<T, R>;
   reverse(): QuerySet<T, R>;
   distinct(): QuerySet<T, R>;
+  /** Follows forward relations with JOINs: rows get nested objects (`post.author.email`, or null). */
+  selectRelated<K extends RelationNames<T>>(...paths: (K | `${K}__${string}`)[]): QuerySet<T, R & { [P in K]: RelatedRow<T, P> }>;
+  /** Loads relations of any kind with one extra query per level; arrays for to-many, object or null otherwise. */
+  prefetch<K extends RelationNames<T>>(...lookups: (K | `${K}__${string}` | Prefetch)[]): QuerySet<T, R & { [P in K]: RelatedRow<T, P> }>;
   /** Adds computed fields to each row. */
   annotate<A extends Record<string, Expression | FieldRef | ValueNode>>(expressions: A): QuerySet<AnnotatedTable<T, A>, R & { [K in keyof A]: ExprValue<A[K]> }>;
   /** Computed fields usable in filter() and orderBy(), not selected. */

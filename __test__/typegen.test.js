@@ -73,7 +73,10 @@ export async function run(db: NOORMME): Promise<void> {
   const created = await db.model('Genre').objects.create({ Name: 'Chiptune' });
   const genreId: number = created.GenreId;
   const names: string[] = await Track.objects.valuesList('Name', { flat: true });
-  void title, artist, when, company, ok, dates, trackName, ms, one, n, genreId, names;
+  const withAlbum = await Track.objects.selectRelated('Album').prefetch('Playlist');
+  const albumTitle: string | undefined = withAlbum[0].Album?.Title;
+  const playlistCount: number = withAlbum[0].Playlist.length;
+  void albumTitle, playlistCount, title, artist, when, company, ok, dates, trackName, ms, one, n, genreId, names;
 }
 `;
 
