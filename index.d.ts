@@ -37,6 +37,8 @@ export interface NoormmeOptions {
   inlineBudgetMs?: number;
   /** Idle time (ms) after writes before the WAL is checkpointed. Default 2000. */
   checkpointIntervalMs?: number;
+  /** The N+1 guard: 'warn' (default outside production), 'throw' (for tests) or false. */
+  nPlusOne?: 'warn' | 'throw' | false;
 }
 
 export interface PoolInfo {
@@ -362,6 +364,22 @@ export interface Manager<T extends TableTypes = GenericTable> extends QuerySet<T
   bulkCreate(rows: T['insert'][]): Promise<T['row'][]>;
 }
 
+type RelationTarget<T extends TableTypes, K extends keyof T['relations']> = T['relations'][K] extends { target: infer N } ? (N extends string ? N : string) : string;
+
+export interface RelatedManager<T extends TableTypes = GenericTable> {
+  all(): Promise<T['row'][]>;
+  filter(...conditions: Condition<T>[]): Promise<T['row'][]>;
+  count(): Promise<number>;
+  exists(): Promise<boolean>;
+  /** Reverse foreign key: creates a row pointing at the parent. Many-to-many: creates and links it. */
+  create(data: Partial<T['insert']>): Promise<T['row']>;
+  /** Many-to-many: links rows or keys (existing links are left alone); resolves to how many were added. */
+  add(...items: (BindValue | T['row'])[]): Promise<number>;
+  remove(...items: (BindValue | T['row'])[]): Promise<number>;
+  set(items: (BindValue | T['row'])[]): Promise<void>;
+  clear(): Promise<number>;
+}
+
 export interface Model<T extends TableTypes = GenericTable> {
   readonly name: string;
   readonly meta: TableSchema;
@@ -371,6 +389,8 @@ export interface Model<T extends TableTypes = GenericTable> {
   readonly objects: Manager<T>;
   /** Applies the value policies to a row read from this table. */
   decodeRow(row: Row): T['row'];
+  /** One parent's related rows (reverse and many-to-many relations), with writes. */
+  related<K extends RelationNames<T>>(key: BindValue | Record<string, BindValue>, relation: K): RelatedManager<TypesOf<RelationTarget<T, K>>>;
   /** The value to bind for a field, in its storage format (a Date becomes the column's date text...). */
   encodeValue<K extends Fields<T>>(field: K, value: T['row'][K]): BindValue;
 }
@@ -428,6 +448,7 @@ export declare class FieldError extends NoormmeError {
 }
 export declare class ReadOnlyModelError extends NoormmeError {}
 export declare class DoesNotExist extends NoormmeError {}
+export declare class NPlusOneError extends NoormmeError {}
 export declare class MultipleObjectsReturned extends NoormmeError {}
 export declare class ConnectionError extends NoormmeError {
   rawCode: number;

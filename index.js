@@ -31,6 +31,7 @@ module.exports = {
   Cast: expressions.Cast,
   QuerySet,
   Prefetch: require('./lib/prefetch').Prefetch,
+  NPlusOneError: require('./lib/nplusone').NPlusOneError,
   NoormmeError: errors.NoormmeError,
   SqliteError: errors.SqliteError,
   BusyError: errors.BusyError,

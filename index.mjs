@@ -21,6 +21,7 @@ export const {
   Cast,
   QuerySet,
   Prefetch,
+  NPlusOneError,
   NoormmeError,
   SqliteError,
   BusyError,

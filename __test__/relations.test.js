@@ -111,3 +111,70 @@ test('composite foreign keys prefetch both ways', async () => {
   ]);
   db.close();
 });
+
+test('related managers: many-to-many add, remove, set, clear leave the junction exactly right', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Playlist = db.model('Playlist');
+  const links = async () => (await db.query('SELECT TrackId FROM PlaylistTrack WHERE PlaylistId = 18 ORDER BY TrackId')).map((r) => r.TrackId);
+  const others = await db.query('SELECT count(*) AS n FROM PlaylistTrack WHERE PlaylistId <> 18');
+  const tracks = Playlist.related(18, 'Track');
+  assert.deepEqual(await links(), [597]);
+  assert.equal(await tracks.add(1, { TrackId: 2 }, 597), 2, 'the existing link is not duplicated');
+  assert.deepEqual(await links(), [1, 2, 597]);
+  assert.equal(await tracks.remove(1), 1);
+  assert.deepEqual(await links(), [2, 597]);
+  await tracks.set([5, 6, 597]);
+  assert.deepEqual(await links(), [5, 6, 597]);
+  assert.deepEqual((await tracks.all()).map((t) => t.TrackId).sort((a, b) => a - b), [5, 6, 597]);
+  assert.equal(await tracks.count(), 3);
+  assert.equal(await tracks.clear(), 3);
+  assert.deepEqual(await links(), []);
+  // Other playlists' links are untouched.
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM PlaylistTrack WHERE PlaylistId <> 18'), others);
+  // A failing add rolls back as a whole.
+  await assert.rejects(tracks.add(7, 999999), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+  assert.deepEqual(await links(), []);
+  db.close();
+});
+
+test('related managers: reverse foreign keys filter, count and create with the key set', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const albumTracks = db.model('Album').related(1, 'Track');
+  const [{ n }] = await db.query('SELECT count(*) AS n FROM Track WHERE AlbumId = 1');
+  assert.equal(await albumTracks.count(), n);
+  const long = await albumTracks.filter({ Milliseconds__gt: 300000 });
+  assert.deepEqual(long.map((t) => t.TrackId), (await db.query('SELECT TrackId FROM Track WHERE AlbumId = 1 AND Milliseconds > 300000 ORDER BY TrackId')).map((r) => r.TrackId));
+  const created = await albumTracks.create({ Name: 'Bonus', MediaTypeId: 1, Milliseconds: 1000, UnitPrice: 0.99 });
+  assert.equal(created.AlbumId, 1);
+  assert.equal(await albumTracks.count(), n + 1);
+  assert.throws(() => db.model('Track').related(1, 'Album'), /selectRelated\('Album'\)/);
+  assert.throws(() => db.model('Album').related(1, 'Trakc'), /Did you mean 'Track'/);
+  // Deleting follows the database's ON DELETE rules: PlaylistTrack has no cascade, so the delete is refused.
+  await assert.rejects(db.model('Track').objects.filter({ TrackId: 1 }).delete(), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+  db.close();
+});
+
+test('the N+1 guard fires on a loop of per-row queries and stays silent on a prefetch', async () => {
+  const { NPlusOneError } = require('..');
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: 'throw' });
+  const albums = await db.model('Album').objects.orderBy('AlbumId').slice(0, 30);
+  await assert.rejects(
+    (async () => {
+      for (const album of albums) await db.model('Track').objects.filter({ AlbumId: album.AlbumId });
+    })(),
+    (e) => e instanceof NPlusOneError && /Track was queried 10 times in a row by AlbumId/.test(e.message) && /\.prefetch\('Track'\) on the outer Album query/.test(e.message) && /relations\.test\.js/.test(e.message),
+  );
+  const loaded = await db.model('Album').objects.orderBy('AlbumId').slice(0, 30).prefetch('Track__Genre', 'Artist');
+  assert.equal(loaded.length, 30);
+  db.close();
+  const warnings = [];
+  const onWarning = (w) => w.name === 'NoormmeNPlusOneWarning' && warnings.push(w.message);
+  process.on('warning', onWarning);
+  const dev = new NOORMME({ database: copyShared('chinook.sqlite') });
+  for (let round = 0; round < 2; round++) for (const album of albums) await dev.model('Artist').objects.get({ ArtistId: album.ArtistId });
+  await new Promise((r) => setImmediate(r));
+  process.off('warning', onWarning);
+  assert.equal(warnings.length, 1, 'once per call site');
+  assert.match(warnings[0], /selectRelated\('Artist'\) or \.prefetch\('Artist'\) on the outer Album query/);
+  dev.close();
+});

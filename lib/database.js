@@ -285,6 +285,12 @@ class Database {
     const log = options.log === true ? (e) => console.debug('[noormme]', e.sql, e.params, `${e.durationMs.toFixed(2)}ms`, e.where) : options.log;
     this.exec_ = new Executor(this.shared, typeof log === 'function' ? log : null);
     this.closed = false;
+    // The N+1 guard: on in development unless turned off; 'throw' for tests.
+    const guardMode = options.nPlusOne ?? (process.env.NODE_ENV === 'production' ? false : 'warn');
+    if (guardMode !== false && guardMode !== 'warn' && guardMode !== 'throw') {
+      throw new NoormmeError("options.nPlusOne is 'warn', 'throw' or false", { code: 'INVALID_OPTION' });
+    }
+    this.nPlusOne = guardMode ? new (require('./nplusone').NPlusOneGuard)(guardMode) : null;
     this.schemaOptions = JSON.stringify({
       relations: options.relations ?? {},
       columns: options.columns ?? {},

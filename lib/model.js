@@ -131,6 +131,23 @@ class Model {
     }
   }
 
+  /** The related rows of one parent: `Post.related(postId, 'tags')`, with add/remove/set/clear and create. */
+  related(key, relationName) {
+    const { RelatedManager } = require('./related');
+    const rel = this.meta.relations.find((r) => r.name === relationName);
+    if (!rel) {
+      const names = this.meta.relations.map((r) => r.name);
+      const suggestion = closest(String(relationName), names);
+      throw new FieldError(`${this.name} has no relation '${relationName}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Relations: ${names.join(', ')}`, {
+        model: this.name,
+        field: relationName,
+        suggestion,
+        available: names,
+      });
+    }
+    return new RelatedManager(this, key, rel);
+  }
+
   toJSON() {
     return { model: this.name };
   }

@@ -276,6 +276,10 @@ class QuerySet {
       const slots = new Slots();
       return { model: this.model.name, mode: 'validate', annotate: this.annotationShape(slots), where: [{ [kind]: qShape(q, slots) }], order: [], fields: null };
     });
+    // The N+1 guard needs the caller's line, which is gone by the time an
+    // awaited QuerySet runs: take it here, only once a run of repeats is near.
+    const guard = this.model.db.nPlusOne;
+    if (guard && guard.nearThreshold()) clause.site = require('./nplusone').callSite();
     return this.clone({
       where: [...this.state.where, clause],
       whereKey: this.state.whereKey + key,
@@ -518,6 +522,8 @@ class QuerySet {
   /** The rows, shaped by values()/valuesList(); a promise only when the query went off-thread. */
   rows(extra) {
     if (this.state.empty) return [];
+    const guard = this.model.db.nPlusOne;
+    if (guard) guard.observe(this.model.db, this.model, this.key('select', extra), this.state);
     const ran = this.run('select', extra);
     const shaped = ran instanceof Promise ? ran.then((r) => this.shapeRows(r)) : this.shapeRows(ran);
     if (this.state.prefetches.length === 0 || this.state.fields !== null) return shaped;
