@@ -178,3 +178,13 @@ test('the N+1 guard fires on a loop of per-row queries and stays silent on a pre
   assert.match(warnings[0], /selectRelated\('Artist'\) or \.prefetch\('Artist'\) on the outer Album query/);
   dev.close();
 });
+
+test('a sliced Prefetch queryset slices per parent', async () => {
+  const albums = await chinook.model('Album').objects.filter({ AlbumId__lte: 5 }).orderBy('AlbumId').prefetch(
+    new Prefetch('Track', { queryset: chinook.model('Track').objects.orderBy('-Milliseconds', 'TrackId').slice(0, 2), toAttr: 'longest' }),
+  );
+  for (const album of albums) {
+    const want = await chinook.query('SELECT TrackId FROM Track WHERE AlbumId = ? ORDER BY Milliseconds DESC, TrackId LIMIT 2', [album.AlbumId]);
+    assert.deepEqual(album.longest.map((t) => t.TrackId), want.map((r) => r.TrackId));
+  }
+});

@@ -8,7 +8,7 @@ const { execFileSync } = require('node:child_process');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LIBRARIES = ['better-sqlite3', 'noormme'];
-const CASES = (process.env.BENCH_CASES ?? 'point-select,select-100,select-10k,insert-in-tx,orm-get,orm-list-50,orm-count,orm-update,event-loop-gap,parallel-slow-reads').split(',');
+const CASES = (process.env.BENCH_CASES ?? 'point-select,select-100,select-10k,insert-in-tx,orm-get,orm-list-50,orm-count,orm-update,orm-prefetch-20,event-loop-gap,parallel-slow-reads').split(',');
 // Cases where smaller is better.
 const LOWER_IS_BETTER = new Set(['event-loop-gap', 'parallel-slow-reads']);
 
@@ -18,11 +18,14 @@ function makeDatabase(dir) {
     const { NOORMME } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
     (async () => {
       const db = new NOORMME({ database: ${JSON.stringify(file)} });
-      await db.exec('CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, age INTEGER, score REAL, bio TEXT, created_at TEXT NOT NULL); CREATE TABLE events(id INTEGER PRIMARY KEY, kind TEXT, at INTEGER);');
+      await db.exec('CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, age INTEGER, score REAL, bio TEXT, created_at TEXT NOT NULL); CREATE TABLE events(id INTEGER PRIMARY KEY, kind TEXT, at INTEGER); CREATE TABLE posts(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), title TEXT NOT NULL, body TEXT, created_at TEXT NOT NULL); CREATE INDEX posts_user ON posts(user_id);');
       await db.transaction(async (tx) => {
         for (let i = 1; i <= 10000; i++) {
           await tx.execute('INSERT INTO users(email, name, age, score, bio, created_at) VALUES (?, ?, ?, ?, ?, ?)',
             ['user' + i + '@example.com', 'User ' + i, 18 + (i % 60), i / 7, i % 3 ? 'Bio of user ' + i : null, new Date(Date.UTC(2024, 0, 1) + i * 60000)]);
+        }
+        for (let i = 1; i <= 50000; i++) {
+          await tx.execute('INSERT INTO posts(user_id, title, body, created_at) VALUES (?, ?, ?, ?)', [1 + (i % 10000), 'Post ' + i, 'Body of post ' + i, new Date(Date.UTC(2024, 0, 1) + i * 1000)]);
         }
       });
       db.close();

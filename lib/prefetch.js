@@ -138,7 +138,12 @@ async function prefetchRelated(db, model, rows, lookups) {
 }
 
 /** Loads one relation for `rows`, attaches it as `attr`, returns the distinct related rows. */
-async function loadRelation(db, rel, target, base, rows, attr) {
+async function loadRelation(db, rel, target, sliced, rows, attr) {
+  // A slice in a Prefetch queryset applies per parent ("the 3 latest comments
+  // of each post"): load unsliced, then cut each parent's list.
+  const { start, end } = sliced.state;
+  const base = start > 0 || end !== null ? sliced.clone({ start: 0, end: null }) : sliced;
+  const cut = (list) => (start > 0 || end !== null ? list.slice(start, end === null ? undefined : end) : list);
   const parentKeys = [];
   const seen = new Set();
   for (const row of rows) {
@@ -163,7 +168,7 @@ async function loadRelation(db, rel, target, base, rows, attr) {
     }
     // Keep the related queryset's order within each parent.
     const order = new Map(found.map((r, i) => [r, i]));
-    for (const row of rows) row[attr] = (groups.get(keyOf(row, rel.columns)) ?? []).sort((a, b) => order.get(a) - order.get(b));
+    for (const row of rows) row[attr] = cut((groups.get(keyOf(row, rel.columns)) ?? []).sort((a, b) => order.get(a) - order.get(b)));
     return found;
   }
   const found = parentKeys.length ? await rowsWhere(base, rel.targetColumns, parentKeys) : [];
@@ -176,7 +181,7 @@ async function loadRelation(db, rel, target, base, rows, attr) {
     }
     for (const row of rows) {
       const list = groups.get(keyOf(row, rel.columns)) ?? [];
-      row[attr] = rel.many ? list : (list[0] ?? null);
+      row[attr] = rel.many ? cut(list) : (list[0] ?? null);
     }
   } else {
     const byKey = new Map(found.map((r) => [keyOf(r, rel.targetColumns), r]));
