@@ -12,13 +12,15 @@ const USAGE = `Usage:
       value policies, keys, indexes and relation names.
   noormme generate-types <database> [--out noormme-env.d.ts] [--watch]
       Writes TypeScript declarations that type db.model(...) for this schema.
-      --watch regenerates whenever the database's schema changes.`;
+      --watch regenerates whenever the database's schema changes.
+  noormme auth-schema [<database>] [--apply]
+      Prints the Auth.js (NextAuth) tables' DDL, or creates them in <database>.`;
 
 function parseArgs(argv) {
   const args = { _: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--json' || a === '--watch' || a === '--help' || a === '-h') args[a.replace(/^-+/, '')] = true;
+    if (a === '--json' || a === '--watch' || a === '--apply' || a === '--help' || a === '-h') args[a.replace(/^-+/, '')] = true;
     else if (a === '--out' || a === '-o') args.out = argv[++i];
     else if (a.startsWith('--out=')) args.out = a.slice(6);
     else if (a.startsWith('-')) throw new NoormmeError(`unknown option ${a}\n\n${USAGE}`, { code: 'CLI_USAGE' });
@@ -123,6 +125,20 @@ async function main(argv) {
         }
       }, 1000);
     }
+  } else if (command === 'auth-schema') {
+    const { AUTH_SCHEMA, applyAuthSchema } = require('../lib/adapters/auth');
+    if (!args.apply) {
+      process.stdout.write(AUTH_SCHEMA);
+      return;
+    }
+    if (!file) throw new NoormmeError(`auth-schema --apply needs a <database>\n\n${USAGE}`, { code: 'CLI_USAGE' });
+    const db = new NOORMME({ database: file });
+    try {
+      await applyAuthSchema(db);
+    } finally {
+      db.close();
+    }
+    console.log(`Auth.js tables are in ${db.shared.key.slice(3)}`);
   } else {
     throw new NoormmeError(`unknown command '${command}'\n\n${USAGE}`, { code: 'CLI_USAGE' });
   }

@@ -1,0 +1,138 @@
+'use strict';
+// The Auth.js adapter contract, method by method, with the documented return
+// shapes and edge cases.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { NOORMME } = require('..');
+const { NoormmeAdapter, applyAuthSchema } = require('../lib/adapters/auth');
+const { tempDb } = require('./helpers');
+
+async function setup(options) {
+  const db = new NOORMME({ database: tempDb(), nPlusOne: false });
+  await applyAuthSchema(db);
+  return { db, adapter: NoormmeAdapter(db, options) };
+}
+
+const isPlain = (o) => o !== null && Object.getPrototypeOf(o) === Object.prototype;
+
+test('users: create, get, by email, update, delete (cascading)', async () => {
+  const { db, adapter } = await setup();
+  const verified = new Date('2025-01-02T03:04:05.000Z');
+  const user = await adapter.createUser({ id: 'u1', name: 'Ada', email: 'ada@example.com', emailVerified: verified, image: null });
+  assert.deepEqual(user, { id: 'u1', name: 'Ada', email: 'ada@example.com', emailVerified: verified, image: null });
+  assert.ok(isPlain(user));
+  const generated = await adapter.createUser({ name: 'No id', email: 'x@example.com', emailVerified: null });
+  assert.match(generated.id, /^[0-9a-f-]{36}$/);
+  assert.deepEqual(await adapter.getUser('u1'), user);
+  assert.equal(await adapter.getUser('nope'), null);
+  assert.deepEqual(await adapter.getUserByEmail('ada@example.com'), user);
+  assert.equal(await adapter.getUserByEmail('nobody@example.com'), null);
+  const updated = await adapter.updateUser({ id: 'u1', name: 'Ada Lovelace' });
+  assert.deepEqual(updated, { ...user, name: 'Ada Lovelace' });
+  assert.ok(updated.emailVerified instanceof Date);
+  await adapter.linkAccount({ userId: 'u1', type: 'oauth', provider: 'github', providerAccountId: '42' });
+  await adapter.createSession({ sessionToken: 's1', userId: 'u1', expires: new Date(Date.now() + 3600e3) });
+  await adapter.createAuthenticator({ credentialID: 'c1', userId: 'u1', providerAccountId: 'p', credentialPublicKey: 'k', counter: 0, credentialDeviceType: 'singleDevice', credentialBackedUp: false });
+  await adapter.deleteUser('u1');
+  assert.equal(await adapter.getUser('u1'), null);
+  assert.equal(await adapter.getUserByAccount({ provider: 'github', providerAccountId: '42' }), null);
+  assert.equal(await adapter.getSessionAndUser('s1'), null);
+  assert.equal(await adapter.getAuthenticator('c1'), null);
+  assert.deepEqual(await db.query('SELECT (SELECT count(*) FROM account) + (SELECT count(*) FROM session) + (SELECT count(*) FROM authenticator) AS n'), [{ n: 0 }]);
+  db.close();
+});
+
+test('accounts: link with snake_case fields, find the user, get, unlink', async () => {
+  const { db, adapter } = await setup();
+  await adapter.createUser({ id: 'u1', email: 'a@example.com', emailVerified: null });
+  const account = {
+    userId: 'u1',
+    type: 'oauth',
+    provider: 'github',
+    providerAccountId: '1001',
+    access_token: 'tok',
+    refresh_token: 'ref',
+    expires_at: 1767225600,
+    token_type: 'bearer',
+    scope: 'read:user',
+    id_token: null,
+    session_state: null,
+  };
+  assert.deepEqual(await adapter.linkAccount(account), account);
+  assert.equal((await adapter.getUserByAccount({ provider: 'github', providerAccountId: '1001' })).id, 'u1');
+  assert.deepEqual(await adapter.getAccount('1001', 'github'), account);
+  assert.equal(await adapter.getAccount('1001', 'gitlab'), null);
+  await adapter.unlinkAccount({ provider: 'github', providerAccountId: '1001' });
+  assert.equal(await adapter.getUserByAccount({ provider: 'github', providerAccountId: '1001' }), null);
+  db.close();
+});
+
+test('sessions: create, get with user, update, delete', async () => {
+  const { db, adapter } = await setup();
+  const user = await adapter.createUser({ id: 'u1', email: 'a@example.com', emailVerified: null });
+  const expires = new Date('2030-01-01T00:00:00.000Z');
+  assert.deepEqual(await adapter.createSession({ sessionToken: 's1', userId: 'u1', expires }), { sessionToken: 's1', userId: 'u1', expires });
+  assert.deepEqual(await adapter.getSessionAndUser('s1'), { session: { sessionToken: 's1', userId: 'u1', expires }, user });
+  assert.equal(await adapter.getSessionAndUser('nope'), null);
+  const later = new Date('2031-06-01T12:00:00.000Z');
+  assert.deepEqual(await adapter.updateSession({ sessionToken: 's1', expires: later }), { sessionToken: 's1', userId: 'u1', expires: later });
+  assert.equal(await adapter.updateSession({ sessionToken: 'nope', expires: later }), null);
+  await adapter.deleteSession('s1');
+  assert.equal(await adapter.getSessionAndUser('s1'), null);
+  db.close();
+});
+
+test('verification tokens are single use, even when used twice at once', async () => {
+  const { db, adapter } = await setup();
+  const token = { identifier: 'a@example.com', token: 'hashed', expires: new Date('2030-01-01T00:00:00.000Z') };
+  assert.deepEqual(await adapter.createVerificationToken(token), token);
+  const [first, second] = await Promise.all([
+    adapter.useVerificationToken({ identifier: 'a@example.com', token: 'hashed' }),
+    adapter.useVerificationToken({ identifier: 'a@example.com', token: 'hashed' }),
+  ]);
+  assert.deepEqual([first, second].filter(Boolean), [token], 'exactly one use succeeds');
+  assert.equal(await adapter.useVerificationToken({ identifier: 'a@example.com', token: 'hashed' }), null);
+  assert.equal(await adapter.useVerificationToken({ identifier: 'b@example.com', token: 'other' }), null);
+  db.close();
+});
+
+test('authenticators (WebAuthn): create, get, list by user, update the counter', async () => {
+  const { db, adapter } = await setup();
+  await adapter.createUser({ id: 'u1', email: 'a@example.com', emailVerified: null });
+  const auth = { credentialID: 'c1', userId: 'u1', providerAccountId: 'pa', credentialPublicKey: 'pk', counter: 1, credentialDeviceType: 'multiDevice', credentialBackedUp: true, transports: 'internal' };
+  assert.deepEqual(await adapter.createAuthenticator(auth), auth);
+  assert.deepEqual(await adapter.getAuthenticator('c1'), auth);
+  assert.equal(await adapter.getAuthenticator('nope'), null);
+  assert.deepEqual(await adapter.listAuthenticatorsByUserId('u1'), [auth]);
+  assert.deepEqual(await adapter.listAuthenticatorsByUserId('u2'), []);
+  assert.deepEqual(await adapter.updateAuthenticatorCounter('c1', 7), { ...auth, counter: 7 });
+  await assert.rejects(adapter.updateAuthenticatorCounter('nope', 1), { code: 'DOES_NOT_EXIST' });
+  db.close();
+});
+
+test('custom table and column names through options; a missing table names the fix', async () => {
+  const db = new NOORMME({ database: tempDb(), nPlusOne: false });
+  await db.exec(`CREATE TABLE members (id TEXT PRIMARY KEY, name TEXT, email TEXT UNIQUE, email_verified INTEGER, image TEXT);`);
+  db.refreshSchema();
+  const adapter = NoormmeAdapter(db, { tables: { user: 'members' }, columns: { user: { emailVerified: 'email_verified' } } });
+  const user = await adapter.createUser({ id: 'm1', email: 'm@example.com', emailVerified: new Date('2025-05-05T00:00:00.000Z') });
+  assert.equal(user.emailVerified.toISOString(), '2025-05-05T00:00:00.000Z');
+  assert.deepEqual(await db.query('SELECT id, email FROM members'), [{ id: 'm1', email: 'm@example.com' }]);
+  await assert.rejects(adapter.getSessionAndUser('x'), (e) => e.code === 'AUTH_SCHEMA_MISSING' && /npx noormme auth-schema/.test(e.message));
+  db.close();
+});
+
+test('npx noormme auth-schema prints the DDL and --apply creates the tables', async () => {
+  const path = require('node:path');
+  const { execFileSync } = require('node:child_process');
+  const cli = path.join(__dirname, '..', 'bin', 'noormme.js');
+  const ddl = execFileSync(process.execPath, [cli, 'auth-schema'], { encoding: 'utf8' });
+  assert.match(ddl, /CREATE TABLE IF NOT EXISTS "verificationToken"/);
+  const file = tempDb();
+  execFileSync(process.execPath, [cli, 'auth-schema', file, '--apply']);
+  const db = new NOORMME({ database: file });
+  assert.deepEqual(db.schema().tables.map((t) => t.name), ['account', 'authenticator', 'session', 'user', 'verificationToken']);
+  // The dates are DATETIME, so models read them as Date.
+  assert.equal(db.model('session').meta.columns.find((c) => c.name === 'expires').jsType, 'Date');
+  db.close();
+});
