@@ -1,7 +1,7 @@
 'use strict';
 const path = require('node:path');
 const { AsyncLocalStorage } = require('node:async_hooks');
-const { NativePool, generateTypes } = require('../native.js');
+const { NativePool, generateTypes } = require('./native');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
 const { bindArgs } = require('./params');

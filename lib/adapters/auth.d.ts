@@ -49,9 +49,11 @@ export interface NoormmeAuthAdapter {
   getUserByAccount(account: Pick<AdapterAccount, 'provider' | 'providerAccountId'>): Promise<AdapterUser | null>;
   updateUser(user: Partial<AdapterUser> & Pick<AdapterUser, 'id'>): Promise<AdapterUser>;
   deleteUser(userId: string): Promise<void>;
-  linkAccount(account: AdapterAccount): Promise<AdapterAccount>;
+  /** Resolves to the stored account (typed `void` to match Auth.js's optional return). */
+  linkAccount(account: AdapterAccount): Promise<void>;
   unlinkAccount(account: Pick<AdapterAccount, 'provider' | 'providerAccountId'>): Promise<void>;
-  getAccount(providerAccountId: string, provider: string): Promise<AdapterAccount | null>;
+  /** The account (`AdapterAccount`) or null; typed loosely because Auth.js v4 and v5 type its fields differently. */
+  getAccount(providerAccountId: string, provider: string): Promise<any>;
   createSession(session: AdapterSession): Promise<AdapterSession>;
   getSessionAndUser(sessionToken: string): Promise<{ session: AdapterSession; user: AdapterUser } | null>;
   updateSession(session: Partial<AdapterSession> & Pick<AdapterSession, 'sessionToken'>): Promise<AdapterSession | null>;

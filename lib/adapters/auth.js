@@ -110,7 +110,9 @@ function NoormmeAdapter(db, options = {}) {
 
   const where = (kind, data) => toRow(kind, data);
 
-  return {
+  // Auth.js calls the methods detached from the object, so they refer to
+  // each other through this binding, never through `this`.
+  const adapter = {
     async createUser(user) {
       const row = await model('user').objects.create(toRow('user', { ...user, id: user.id ?? generateId() }));
       return fromRow('user', row);
@@ -125,13 +127,13 @@ function NoormmeAdapter(db, options = {}) {
     async getUserByAccount({ provider, providerAccountId }) {
       const account = await model('account').objects.filter(where('account', { provider, providerAccountId })).first();
       if (!account) return null;
-      return this.getUser(account[col('account', 'userId')]);
+      return adapter.getUser(account[col('account', 'userId')]);
     },
     async updateUser(user) {
       const { id, ...changes } = user;
       const data = toRow('user', changes);
       if (Object.keys(data).length) await model('user').objects.filter(where('user', { id })).update(data);
-      const updated = await this.getUser(id);
+      const updated = await adapter.getUser(id);
       if (!updated) throw new NoormmeError(`Auth.js updateUser: no user with id ${id}`, { code: 'DOES_NOT_EXIST' });
       return updated;
     },
@@ -158,7 +160,7 @@ function NoormmeAdapter(db, options = {}) {
     async getSessionAndUser(sessionToken) {
       const session = await model('session').objects.filter(where('session', { sessionToken })).first();
       if (!session) return null;
-      const user = await this.getUser(session[col('session', 'userId')]);
+      const user = await adapter.getUser(session[col('session', 'userId')]);
       return user ? { session: fromRow('session', session), user } : null;
     },
     async updateSession(session) {
@@ -201,6 +203,7 @@ function NoormmeAdapter(db, options = {}) {
       return fromRow('authenticator', await qs.first());
     },
   };
+  return adapter;
 }
 
 /** Creates the canonical Auth.js tables (idempotent) and refreshes the schema. */
