@@ -3,11 +3,16 @@
 // into an error that says what to do — in Next.js the usual cause is a
 // bundled `noormme`, fixed by withNoormme() from 'noormme/next'.
 
+const path = require('node:path');
 const { NoormmeError } = require('./errors');
 
 function load() {
   try {
-    return require('../native.js');
+    // Not a literal require: a bundler would pull the .node file into its
+    // chunks and fail with an opaque error. Bundled, this path is missing at
+    // run time, and the error below names the fix. (Output tracing still
+    // follows path.join(__dirname, ...).)
+    return require(path.join(__dirname, '..', 'native.js'));
   } catch (err) {
     const inNext = Boolean(process.env.NEXT_RUNTIME) || /[\\/]\.next[\\/]/.test(__dirname);
     const fix = inNext
