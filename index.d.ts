@@ -125,7 +125,7 @@ export type DateTransform = 'date' | 'year' | 'month' | 'day' | 'week' | 'week_d
 
 type TextLookup = 'iexact' | 'contains' | 'icontains' | 'startswith' | 'istartswith' | 'endswith' | 'iendswith' | 'regex' | 'iregex';
 type LookupValue<V, L extends string> = L extends 'in'
-  ? readonly (V | null)[]
+  ? readonly (V | null)[] | QuerySet<any, any>
   : L extends 'isnull'
     ? boolean
     : L extends 'range'
@@ -143,7 +143,10 @@ type RelationNames<T extends TableTypes> = keyof T['relations'] & string;
  * and a lookup (`email__endswith`), a date transform (`created__year__gte`),
  * or a path through a relation (`author__email`, checked from the first hop).
  */
-export type Filter<T extends TableTypes = GenericTable> = {
+export type Filter<T extends TableTypes = GenericTable> = string extends Fields<T> ? UntypedFilter : TypedFilter<T>;
+/** Before `noormme generate-types`, keys and values are checked at run time only. */
+type UntypedFilter = Record<string, unknown>;
+type TypedFilter<T extends TableTypes> = {
   [K in Fields<T>]?: T['row'][K] | null;
 } & {
   [P in `${Fields<T>}__${Lookup}`]?: P extends `${infer F}__${infer L}` ? (F extends keyof T['row'] ? LookupValue<NonNullable<T['row'][F]>, L> : never) : never;
@@ -329,6 +332,10 @@ export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> ext
   values<K extends FieldPath<T>>(...fields: K[]): QuerySet<T, Picked<T, K>>;
   valuesList<K extends FieldPath<T>>(fields: K | K[], options: { flat: true }): QuerySet<T, Picked<T, K>[K]>;
   valuesList<K extends FieldPath<T>>(fields: K[], options?: { flat?: false }): QuerySet<T, Picked<T, K>[K][]>;
+  /** Rows with only these fields, plus the key. */
+  only<K extends Fields<T>>(...fields: K[]): QuerySet<T, Pick<T['row'], K> & Partial<T['row']>>;
+  /** Rows without these fields (the key always stays). */
+  defer<K extends Fields<T>>(...fields: K[]): QuerySet<T, Omit<T['row'], K> & Partial<Pick<T['row'], K>>>;
   /** Rows [start, end), like a Python slice. */
   slice(start: number, end?: number | null): QuerySet<T, R>;
   limit(n: number): QuerySet<T, R>;
@@ -361,7 +368,21 @@ export interface Manager<T extends TableTypes = GenericTable> extends QuerySet<T
   create(data: T['insert']): Promise<T['row']>;
   getOrCreate(lookup: Filter<T>, options?: { defaults?: Partial<T['insert']> }): Promise<[T['row'], boolean]>;
   updateOrCreate(lookup: Filter<T>, options?: { defaults?: Partial<T['insert']>; createDefaults?: Partial<T['insert']> }): Promise<[T['row'], boolean]>;
-  bulkCreate(rows: T['insert'][]): Promise<T['row'][]>;
+  /** Inserts rows, many per statement, in one transaction; returns them as stored (skipped conflicts left out). */
+  bulkCreate(rows: T['insert'][], options?: BulkCreateOptions<T>): Promise<T['row'][]>;
+  /** Writes `fields` of each row, found by its key, in one transaction; resolves to how many rows matched. */
+  bulkUpdate<K extends Fields<T>>(rows: (Partial<T['row']> & Pick<T['row'], K>)[], fields: K[]): Promise<number>;
+}
+
+export interface BulkCreateOptions<T extends TableTypes = GenericTable> {
+  /** Rows per INSERT (at most what fits in SQLite's 32766 parameters). */
+  batchSize?: number;
+  /** Skip rows that violate a unique constraint (ON CONFLICT DO NOTHING). */
+  ignoreConflicts?: boolean;
+  /** On a conflict on `uniqueFields`, overwrite `updateFields` (an upsert). */
+  updateConflicts?: boolean;
+  uniqueFields?: Fields<T>[];
+  updateFields?: Fields<T>[];
 }
 
 type RelationTarget<T extends TableTypes, K extends keyof T['relations']> = T['relations'][K] extends { target: infer N } ? (N extends string ? N : string) : string;

@@ -28,7 +28,13 @@ async function usage(): Promise<void> {
   const count: number = annotated[0].posts;
   const totals = await db.model('users').objects.aggregate({ total: Sum(F('age')), n: Count() });
   const n2: number = totals.n;
-  void rows, big, n, count, n2;
+  const Users = db.model('users');
+  await Users.objects.bulkCreate([{ email: 'a@x' }], { batchSize: 100, updateConflicts: true, uniqueFields: ['email'], updateFields: ['name'] });
+  const matched: number = await Users.objects.bulkUpdate([{ id: 1, name: 'A' }], ['name']);
+  await db.model('posts').objects.filter({ author_id__in: Users.objects.filter({ name__startswith: 'A' }) }).only('title').defer('body');
+  // @ts-expect-error: bulkCreate options are checked
+  await Users.objects.bulkCreate([], { batchSize: '10' });
+  void rows, big, n, count, n2, matched;
   db.close();
 }
 void usage;

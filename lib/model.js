@@ -153,7 +153,7 @@ class Model {
   }
 }
 
-const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse', 'annotate', 'alias', 'selectRelated', 'prefetch'];
+const CHAINABLE = ['filter', 'exclude', 'orderBy', 'values', 'valuesList', 'only', 'defer', 'slice', 'limit', 'offset', 'none', 'all', 'distinct', 'reverse', 'annotate', 'alias', 'selectRelated', 'prefetch'];
 const TERMINAL = ['first', 'last', 'get', 'count', 'exists', 'update', 'delete', 'latest', 'earliest', 'inBulk', 'explain', 'toSQL', 'aggregate'];
 
 /** `Model.objects`: the entry point for queries. */
@@ -220,13 +220,98 @@ class Manager {
     });
   }
 
-  /** Inserts many rows in one transaction; returns the rows as stored. */
-  async bulkCreate(rows) {
-    if (!Array.isArray(rows)) throw new NoormmeError('bulkCreate() takes an array of objects', { code: 'INVALID_ARGUMENT' });
-    return this.model.db.transaction(async () => {
+  /**
+   * Inserts many rows in one transaction, several per INSERT (under SQLite's
+   * parameter limit, or `batchSize`). Returns the rows as stored; with
+   * `ignoreConflicts`, rows skipped on a conflict are not among them; with
+   * `updateConflicts`, rows that met a conflict on `uniqueFields` get
+   * `updateFields` overwritten and are returned as updated.
+   */
+  async bulkCreate(rows, { batchSize, ignoreConflicts = false, updateConflicts = false, uniqueFields, updateFields } = {}) {
+    const model = this.model;
+    if (!Array.isArray(rows) || rows.some((r) => !r || typeof r !== 'object')) {
+      throw new NoormmeError('bulkCreate() takes an array of objects', { code: 'INVALID_ARGUMENT' });
+    }
+    if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) {
+      throw new NoormmeError('bulkCreate(): batchSize must be a positive integer', { code: 'INVALID_ARGUMENT' });
+    }
+    if (ignoreConflicts && updateConflicts) {
+      throw new NoormmeError('bulkCreate(): ignoreConflicts and updateConflicts are mutually exclusive', { code: 'INVALID_ARGUMENT' });
+    }
+    let conflict = null;
+    if (ignoreConflicts) conflict = { ignore: true };
+    if (updateConflicts) {
+      if (!Array.isArray(updateFields) || updateFields.length === 0) {
+        throw new NoormmeError('bulkCreate(): updateConflicts needs updateFields, the fields to overwrite on a conflict', { code: 'INVALID_ARGUMENT' });
+      }
+      if (!Array.isArray(uniqueFields) || uniqueFields.length === 0) {
+        throw new NoormmeError('bulkCreate(): updateConflicts needs uniqueFields, the unique key whose conflict triggers the update', { code: 'INVALID_ARGUMENT' });
+      }
+      for (const f of [...uniqueFields, ...updateFields]) model.field(f);
+      conflict = { update: updateFields, unique: uniqueFields };
+    }
+    model.assertWritable();
+    for (const row of rows) {
+      for (const [field, value] of Object.entries(row)) {
+        model.assertWritable(field);
+        if (value === undefined) throw new NoormmeError(`bulkCreate(): ${field} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+      }
+    }
+    if (rows.length === 0) return [];
+    return model.db.transaction(async () => {
       const out = [];
-      for (const row of rows) out.push(await this.create(row));
+      for (const run of runsOfSameFields(rows)) {
+        if (run.fields.length === 0) {
+          for (const row of run.rows) out.push(await this.create(row));
+          continue;
+        }
+        const perBatch = Math.min(batchSize ?? Infinity, Math.floor(MAX_VARIABLES / run.fields.length));
+        for (const batch of batches(run.rows, perBatch)) out.push(...(await this.insertBatch(run.fields, batch, conflict)));
+      }
       return out;
+    });
+  }
+
+  async insertBatch(fields, rows, conflict) {
+    const model = this.model;
+    const compiled = model.compile({ model: model.name, mode: 'bulk_insert', fields, rows: rows.length, conflict });
+    const args = compiled.binds.map(([slot, column, asText]) => {
+      const row = rows[Math.floor(slot / fields.length)];
+      return model.bindValue(row[fields[slot % fields.length]], column, asText);
+    });
+    const result = await model.db.run(compiled.sql, args);
+    return model.decodeRows(result.rows, compiled);
+  }
+
+  /**
+   * Writes `fields` of each row (found by its key) in one transaction;
+   * returns how many rows matched. Rows must carry their key.
+   */
+  async bulkUpdate(rows, fields) {
+    const model = this.model;
+    model.assertWritable();
+    const identity = model.identity ?? [];
+    if (!Array.isArray(rows) || rows.some((r) => !r || typeof r !== 'object')) {
+      throw new NoormmeError('bulkUpdate() takes an array of objects', { code: 'INVALID_ARGUMENT' });
+    }
+    if (!Array.isArray(fields) || fields.length === 0) {
+      throw new NoormmeError('bulkUpdate(rows, fields): name the fields to write', { code: 'INVALID_ARGUMENT' });
+    }
+    for (const field of fields) {
+      model.assertWritable(field);
+      if (identity.includes(field)) throw new NoormmeError(`bulkUpdate(): ${field} is part of the key that finds each row; it cannot be updated here`, { code: 'INVALID_ARGUMENT' });
+    }
+    for (const row of rows) {
+      const missing = identity.filter((k) => row[k] === undefined || row[k] === null).concat(fields.filter((f) => row[f] === undefined));
+      if (missing.length) throw new NoormmeError(`bulkUpdate(): a row lacks ${missing.join(', ')}`, { code: 'INVALID_ARGUMENT' });
+    }
+    return model.db.transaction(async () => {
+      let matched = 0;
+      for (const row of rows) {
+        const key = Object.fromEntries(identity.map((k) => [k, row[k]]));
+        matched += await this.queryset().filter(key).update(Object.fromEntries(fields.map((f) => [f, row[f]])));
+      }
+      return matched;
     });
   }
 
@@ -238,7 +323,6 @@ class Manager {
   }
 }
 
-/** Finds a table by its exact name, else by a unique case-insensitive match. */
 /** The plain `field: value` pairs of a lookup (what create() can use). */
 function plainFields(lookup) {
   const out = {};
@@ -252,6 +336,40 @@ for (const name of [...CHAINABLE, ...TERMINAL]) {
   };
 }
 
+// SQLite's default SQLITE_MAX_VARIABLE_NUMBER (since 3.32), which the bundled build keeps.
+const MAX_VARIABLES = 32766;
+
+/** Consecutive rows with the same set of fields (one INSERT column list each), input order kept. */
+function runsOfSameFields(rows) {
+  const runs = [];
+  for (const row of rows) {
+    const fields = Object.keys(row);
+    const last = runs.at(-1);
+    if (last && last.key === fields.join('\u0000')) last.rows.push(row);
+    else runs.push({ key: fields.join('\u0000'), fields, rows: [row] });
+  }
+  return runs;
+}
+
+/**
+ * Full batches of `size`, then the remainder in falling powers of two, so a
+ * table sees at most log2(size) + 1 distinct INSERT statements.
+ */
+function* batches(rows, size) {
+  let at = 0;
+  while (rows.length - at >= size) {
+    yield rows.slice(at, at + size);
+    at += size;
+  }
+  for (let step = 2 ** Math.floor(Math.log2(Math.max(1, rows.length - at))); at < rows.length; step /= 2) {
+    if (rows.length - at >= step) {
+      yield rows.slice(at, at + step);
+      at += step;
+    }
+  }
+}
+
+/** Finds a table by its exact name, else by a unique case-insensitive match. */
 function resolveTable(schema, name) {
   if (typeof name !== 'string') {
     throw new ModelNotFoundError(`db.model() takes a table name, got ${typeof name}`, { name, available: [] });

@@ -67,7 +67,8 @@ function leafShape(key, value, slots) {
   if (value instanceof ValueExpr) value = value.value;
   switch (lookup) {
     case 'in': {
-      if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array, got ${typeof value}`);
+      if (value instanceof QuerySet) return { leaf: [key, { sub: value.subqueryShape(slots) }] };
+      if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array or a QuerySet, got ${typeof value}`);
       // As in Django, None inside `in` never matches and is dropped.
       const items = [...value].filter((v) => v !== null && v !== undefined);
       return { leaf: [key, { in: items.map((v) => slots.slot(v)) }] };
@@ -128,7 +129,8 @@ function leafKey(key, value) {
   const lookup = key.slice(key.lastIndexOf('__') + 2);
   switch (lookup) {
     case 'in': {
-      if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array, got ${typeof value}`);
+      if (value instanceof QuerySet) return `${k}=in(${quoteKey(value.model.name)}${value.key('select')});`;
+      if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array or a QuerySet, got ${typeof value}`);
       let n = 0;
       for (const v of value) if (v !== null && v !== undefined) n++;
       return `${k}=in${n};`;
@@ -176,7 +178,9 @@ function qValues(node, out) {
     }
     if (value instanceof ValueExpr) value = value.value;
     const lookup = c.key.slice(c.key.lastIndexOf('__') + 2);
-    if (lookup === 'in') {
+    if (lookup === 'in' && value instanceof QuerySet) {
+      out.push(...value.slotValues());
+    } else if (lookup === 'in') {
       for (const v of value) if (v !== null && v !== undefined) out.push(v);
     } else if (lookup === 'range') {
       out.push(value[0], value[1]);
@@ -208,7 +212,7 @@ function exprValues(value, out) {
 function alwaysEmpty(node) {
   if (node.connector !== 'and') return false;
   return node.children.some((c) =>
-    c instanceof QNode ? alwaysEmpty(c) : c.key.endsWith('__in') && (Array.isArray(c.value) || c.value instanceof Set) && [...c.value].every((v) => v === null || v === undefined),
+    c instanceof QNode ? alwaysEmpty(c) : c.key.endsWith('__in') && (c.value instanceof QuerySet ? c.value.state.empty : (Array.isArray(c.value) || c.value instanceof Set) && [...c.value].every((v) => v === null || v === undefined)),
   );
 }
 
@@ -304,6 +308,7 @@ class QuerySet {
   /** Follows forward relations with JOINs: rows get nested objects (`post.author.email`). */
   selectRelated(...paths) {
     const list = fieldNames('selectRelated', paths);
+    this.assertWholeRows('selectRelated');
     const { walk } = require('./prefetch');
     const expanded = [];
     for (const path of list) {
@@ -319,6 +324,7 @@ class QuerySet {
 
   /** Loads relations of any kind with one extra query per level: `prefetch('posts', 'posts__tags')`. */
   prefetch(...lookups) {
+    this.assertWholeRows('prefetch');
     const { Prefetch, walk } = require('./prefetch');
     for (const lookup of lookups.flat()) {
       if (!(lookup instanceof Prefetch) && (typeof lookup !== 'string' || lookup === '')) {
@@ -327,6 +333,12 @@ class QuerySet {
       walk(this.model.db, this.model, lookup instanceof Prefetch ? lookup.lookup : lookup);
     }
     return this.clone({ prefetches: [...this.state.prefetches, ...lookups.flat()] });
+  }
+
+  assertWholeRows(method) {
+    if (this.state.mode === 'rows' && this.state.fields !== null) {
+      throw new NoormmeError(`${method}() cannot follow only() or defer() yet: load whole rows for relations`, { code: 'INVALID_QUERY' });
+    }
   }
 
   /** Adds computed fields to each row: `annotate({ tracks: Count('Track') })`. */
@@ -370,6 +382,30 @@ class QuerySet {
     const list = fieldNames('values', fields);
     this.validateList('fields', list);
     return this.clone({ fields: list, mode: 'values' });
+  }
+
+  /** Rows with only these fields (and the key): `only('title', 'created_at')`. */
+  only(...fields) {
+    const list = fieldNames('only', fields);
+    for (const f of list) this.model.field(f);
+    return this.withColumns('only', (name) => list.includes(name));
+  }
+
+  /** Rows without these fields (the key always stays): `defer('body')`. */
+  defer(...fields) {
+    const list = fieldNames('defer', fields);
+    for (const f of list) this.model.field(f);
+    const current = this.state.mode === 'rows' && this.state.fields !== null ? this.state.fields : null;
+    return this.withColumns('defer', (name) => !list.includes(name) && (current === null || current.includes(name)));
+  }
+
+  withColumns(method, keep) {
+    if (this.state.related.length || this.state.prefetches.length) {
+      throw new NoormmeError(`${method}() cannot be combined with selectRelated() or prefetch() yet: load whole rows for those`, { code: 'INVALID_QUERY' });
+    }
+    const identity = this.model.identity ?? [];
+    const fields = this.model.meta.columns.filter((c) => !c.hidden && (identity.includes(c.name) || keep(c.name))).map((c) => c.name);
+    return this.clone({ fields, mode: 'rows' });
   }
 
   valuesList(fields, { flat = false } = {}) {
@@ -419,8 +455,7 @@ class QuerySet {
   }
 
   /** The shape for the Rust compiler, and the values for its slots. */
-  shape(mode, extra = {}) {
-    const slots = new Slots();
+  shape(mode, extra = {}, slots = new Slots()) {
     const annotate = this.annotationShape(slots);
     const where = this.state.where.map(({ kind, q }) => ({ [kind]: qShape(q, slots) }));
     const shape = {
@@ -445,6 +480,17 @@ class QuerySet {
     }
     if (extra.aggregate) shape.aggregate = Object.entries(extra.aggregate).map(([name, expr]) => [name, expressionShape(expr, slots)]);
     return { shape, values: slots.values };
+  }
+
+  /** The shape of this QuerySet as the right side of `__in`: one column, the key unless values() chose it. */
+  subqueryShape(slots) {
+    let qs = this;
+    if (this.state.fields === null) {
+      const identity = this.model.identity ?? [];
+      if (identity.length !== 1) throw invalid(`${this.model.name} has no single-column key: pick the column for __in with valuesList('field', { flat: true })`);
+      qs = this.clone({ fields: identity });
+    }
+    return qs.shape('select', {}, slots).shape;
   }
 
   validateList(what, list) {

@@ -21,9 +21,12 @@ pub struct Compiled {
     /// for the column it meets (when there is one).
     pub binds: Vec<Bind>,
     /// Output keys and the column each comes from (for value policies).
-    pub columns: Vec<(String, Option<(String, String)>)>,
+    pub columns: OutputColumns,
     pub readonly: bool,
 }
+
+/// Each output key with the (table, column) it comes from, when it is one.
+pub type OutputColumns = Vec<(String, Option<(String, String)>)>;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bind {
@@ -161,6 +164,35 @@ struct Resolved<'a> {
 }
 
 impl<'a> Compiler<'a> {
+    fn new(catalog: &'a Catalog, binds: Vec<Bind>) -> Self {
+        Compiler {
+            catalog,
+            binds,
+            aliases: 0,
+            join_many: false,
+            annotations: Vec::new(),
+            reads_aggregate: false,
+            saw_aggregate: false,
+        }
+    }
+
+    /// `field__in=<QuerySet>`: the QuerySet's one selected column as a subquery.
+    fn subquery(&mut self, key: &str, sub: &Value) -> Result<String> {
+        if sub["mode"].as_str().unwrap_or("select") != "select" {
+            return Err(shape_error(format!("{key}: the subquery must be a select")));
+        }
+        let inner = Compiler::new(self.catalog, std::mem::take(&mut self.binds));
+        let compiled = compile_with(inner, sub)?;
+        self.binds = compiled.binds;
+        if compiled.columns.len() != 1 {
+            return Err(shape_error(format!(
+                "{key}: the QuerySet selects {} columns; an 'in' subquery needs exactly one (use valuesList('field', {{ flat: true }}))",
+                compiled.columns.len()
+            )));
+        }
+        Ok(compiled.sql)
+    }
+
     fn table(&self, name: &str) -> Result<&'a Table> {
         self.catalog
             .tables
@@ -818,6 +850,9 @@ impl<'a> Compiler<'a> {
                     fold(&p)
                 )
             }
+            "in" if value.get("sub").is_some() => {
+                format!("{lhs} IN ({})", self.subquery(key, &value["sub"])?)
+            }
             "in" => {
                 let slots = value
                     .get("in")
@@ -998,18 +1033,15 @@ impl<'a> Compiler<'a> {
 /// "where": [{"filter": Q} | {"exclude": Q}], "order": [..], "fields": [..]|null,
 /// "distinct": bool, "limit": n|null, "offset": n|null, "set": {field: expr} }`.
 pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
+    compile_with(Compiler::new(catalog, Vec::new()), shape)
+}
+
+/// Compiles `shape` with `c`, whose binds may already hold an outer query's
+/// parameters (a subquery numbers its parameters after them).
+fn compile_with<'a>(mut c: Compiler<'a>, shape: &Value) -> Result<Compiled> {
     let model = shape["model"]
         .as_str()
         .ok_or_else(|| shape_error("missing model"))?;
-    let mut c = Compiler {
-        catalog,
-        binds: Vec::new(),
-        aliases: 0,
-        join_many: false,
-        annotations: Vec::new(),
-        reads_aggregate: false,
-        saw_aggregate: false,
-    };
     let table = c.table(model)?;
     let mut scope = Scope {
         table,
@@ -1020,6 +1052,9 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
 
     if mode == "insert" {
         return insert(&mut c, table, shape);
+    }
+    if mode == "bulk_insert" {
+        return bulk_insert(&mut c, table, shape);
     }
 
     let mut grouped = false;
@@ -1418,7 +1453,7 @@ pub fn compile(catalog: &Catalog, shape: &Value) -> Result<Compiled> {
     })
 }
 
-fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled> {
+fn assert_writable_table(table: &Table) -> Result<()> {
     if table.kind == crate::schema::TableKind::View
         || (table.primary_key.is_empty() && !table.has_rowid)
     {
@@ -1430,24 +1465,59 @@ fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled
             ),
         ));
     }
+    Ok(())
+}
+
+/// The column `field` of `table`, if it may be written.
+fn writable_column<'t>(
+    c: &Compiler<'_>,
+    table: &'t Table,
+    field: &str,
+) -> Result<&'t crate::schema::Column> {
+    let col = table
+        .column(field)
+        .ok_or_else(|| field_error(table, &c.relations_of(&table.name), field))?;
+    if col.generated.is_some() {
+        return Err(Error::usage(
+            "READ_ONLY_FIELD",
+            format!(
+                "{}.{} is a generated column: it cannot be written",
+                table.name, field
+            ),
+        ));
+    }
+    Ok(col)
+}
+
+/// `RETURNING` every visible column, and the output columns that go with it.
+fn returning(table: &Table) -> (String, OutputColumns) {
+    let visible: Vec<&crate::schema::Column> = table.columns.iter().filter(|c| !c.hidden).collect();
+    let sql = visible
+        .iter()
+        .map(|c| quote(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let columns = visible
+        .iter()
+        .map(|col| {
+            (
+                col.name.clone(),
+                Some((table.name.clone(), col.name.clone())),
+            )
+        })
+        .collect();
+    (sql, columns)
+}
+
+fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled> {
+    assert_writable_table(table)?;
     let set = shape["set"]
         .as_object()
         .ok_or_else(|| shape_error("create() takes an object of fields"))?;
     let mut cols = Vec::new();
     let mut vals = Vec::new();
     for (field, expr) in set {
-        let col = table
-            .column(field)
-            .ok_or_else(|| field_error(table, &c.relations_of(&table.name), field))?;
-        if col.generated.is_some() {
-            return Err(Error::usage(
-                "READ_ONLY_FIELD",
-                format!(
-                    "{}.{} is a generated column: it cannot be written",
-                    table.name, field
-                ),
-            ));
-        }
+        let col = writable_column(c, table, field)?;
         let slot = expr
             .get("p")
             .and_then(Value::as_u64)
@@ -1459,32 +1529,115 @@ fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled
             false,
         ));
     }
-    let visible: Vec<&crate::schema::Column> = table.columns.iter().filter(|c| !c.hidden).collect();
-    let returning: Vec<String> = visible.iter().map(|c| quote(&c.name)).collect();
+    let (returning, columns) = returning(table);
     let sql = if cols.is_empty() {
         format!(
-            "INSERT INTO {} DEFAULT VALUES RETURNING {}",
-            quote(&table.name),
-            returning.join(", ")
+            "INSERT INTO {} DEFAULT VALUES RETURNING {returning}",
+            quote(&table.name)
         )
     } else {
         format!(
-            "INSERT INTO {} ({}) VALUES ({}) RETURNING {}",
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING {returning}",
             quote(&table.name),
             cols.join(", "),
-            vals.join(", "),
-            returning.join(", ")
+            vals.join(", ")
         )
     };
-    let columns = visible
-        .iter()
-        .map(|col| {
-            (
-                col.name.clone(),
-                Some((table.name.clone(), col.name.clone())),
-            )
-        })
-        .collect();
+    Ok(Compiled {
+        sql,
+        binds: c.binds.clone(),
+        columns,
+        readonly: false,
+    })
+}
+
+/// Several rows in one INSERT: `{"fields": [..], "rows": n, "conflict": null
+/// | {"ignore": true} | {"update": [..], "unique": [..]}}`; row r's value for
+/// field j is slot `r * fields.len() + j`.
+fn bulk_insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled> {
+    assert_writable_table(table)?;
+    let names = |key: &str| -> Result<Vec<&str>> {
+        shape[key]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap_or_default()).collect())
+            .ok_or_else(|| shape_error(format!("bulkCreate(): {key} must be a list of fields")))
+    };
+    let fields = names("fields")?;
+    let rows = shape["rows"]
+        .as_u64()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| shape_error("bulkCreate(): rows must be a positive count"))?
+        as usize;
+    if fields.is_empty() {
+        return Err(shape_error(
+            "bulkCreate(): rows without fields cannot be batched; use create()",
+        ));
+    }
+    let mut cols = Vec::new();
+    for field in &fields {
+        cols.push(writable_column(c, table, field)?);
+    }
+    let mut tuples = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let vals: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(j, col)| {
+                c.param(
+                    r * cols.len() + j,
+                    Some((table.name.clone(), col.name.clone())),
+                    false,
+                )
+            })
+            .collect();
+        tuples.push(format!("({})", vals.join(", ")));
+    }
+    let conflict = &shape["conflict"];
+    let on_conflict = if conflict.is_null() {
+        String::new()
+    } else if conflict["ignore"].as_bool() == Some(true) {
+        " ON CONFLICT DO NOTHING".to_string()
+    } else {
+        let update = conflict["update"]
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(|| {
+                shape_error(
+                    "bulkCreate(): updateConflicts needs updateFields, the fields to overwrite",
+                )
+            })?;
+        let unique = conflict["unique"].as_array().filter(|a| !a.is_empty()).ok_or_else(|| {
+            shape_error("bulkCreate(): updateConflicts needs uniqueFields, the unique key that conflicts (SQLite needs the conflict target)")
+        })?;
+        let mut target = Vec::new();
+        for f in unique {
+            let name = f.as_str().unwrap_or_default();
+            let col = table
+                .column(name)
+                .ok_or_else(|| field_error(table, &c.relations_of(&table.name), name))?;
+            target.push(quote(&col.name));
+        }
+        let mut sets = Vec::new();
+        for f in update {
+            let col = writable_column(c, table, f.as_str().unwrap_or_default())?;
+            sets.push(format!("{0} = excluded.{0}", quote(&col.name)));
+        }
+        format!(
+            " ON CONFLICT ({}) DO UPDATE SET {}",
+            target.join(", "),
+            sets.join(", ")
+        )
+    };
+    let (returning, columns) = returning(table);
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES {}{on_conflict} RETURNING {returning}",
+        quote(&table.name),
+        cols.iter()
+            .map(|col| quote(&col.name))
+            .collect::<Vec<_>>()
+            .join(", "),
+        tuples.join(", ")
+    );
     Ok(Compiled {
         sql,
         binds: c.binds.clone(),
@@ -1726,6 +1879,48 @@ mod tests {
     }
 
     #[test]
+    fn in_with_a_queryset_is_a_subquery_numbering_its_parameters_after_the_outer_ones() {
+        let sub = json!({"model": "users", "fields": ["id"], "where": [{"filter": leaf("name__startswith", json!({"p": 1}))}]});
+        let (s, binds) = sql(json!({
+            "model": "posts", "fields": ["title"],
+            "where": [{"filter": {"and": [leaf("views__gt", json!({"p": 0})), leaf("author__in", json!({"sub": sub})), leaf("likes", json!({"p": 2}))]}}],
+        }));
+        assert_eq!(
+            s,
+            "SELECT \"t0\".\"title\" AS \"title\" FROM \"posts\" AS \"t0\" WHERE ((\"t0\".\"views\" > ?1) AND (\"t0\".\"author_id\" IN (SELECT \"t0\".\"id\" AS \"id\" FROM \"users\" AS \"t0\" WHERE (substr(\"t0\".\"name\", 1, length(?2)) = ?2))) AND (\"t0\".\"likes\" = ?3))"
+        );
+        assert_eq!(binds, vec![0, 1, 2]);
+        let two = json!({"model": "users", "fields": ["id", "name"]});
+        let err = compile(&catalog(), &json!({"model": "posts", "where": [{"filter": leaf("author__in", json!({"sub": two}))}]})).unwrap_err();
+        assert!(err.to_string().contains("needs exactly one"), "{err}");
+    }
+
+    #[test]
+    fn bulk_insert_with_conflict_clauses() {
+        let (s, binds) = sql(
+            json!({"model": "tags", "mode": "bulk_insert", "fields": ["id", "name"], "rows": 2, "conflict": null}),
+        );
+        assert_eq!(s, "INSERT INTO \"tags\" (\"id\", \"name\") VALUES (?1, ?2), (?3, ?4) RETURNING \"id\", \"name\"");
+        assert_eq!(binds, vec![0, 1, 2, 3]);
+        let (s, _) = sql(
+            json!({"model": "tags", "mode": "bulk_insert", "fields": ["name"], "rows": 1, "conflict": {"ignore": true}}),
+        );
+        assert_eq!(s, "INSERT INTO \"tags\" (\"name\") VALUES (?1) ON CONFLICT DO NOTHING RETURNING \"id\", \"name\"");
+        let (s, _) = sql(
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 1, "conflict": {"update": ["name"], "unique": ["email"]}}),
+        );
+        assert_eq!(s, "INSERT INTO \"users\" (\"email\", \"name\") VALUES (?1, ?2) ON CONFLICT (\"email\") DO UPDATE SET \"name\" = excluded.\"name\" RETURNING \"id\", \"email\", \"name\", \"joined\"");
+        for bad in [
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 1, "conflict": {"update": ["name"]}}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 1, "conflict": {"update": ["nmae"], "unique": ["email"]}}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["emial"], "rows": 1, "conflict": null}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 0, "conflict": null}),
+        ] {
+            assert!(compile(&catalog(), &bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn compiled_sql_runs_on_sqlite() {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, joined INTEGER);
@@ -1737,6 +1932,8 @@ mod tests {
             json!({"model": "users", "where": [{"filter": leaf("posts_by_author__tags__name", json!({"p": 0}))}]}),
             json!({"model": "posts", "mode": "count", "distinct": true, "where": [{"exclude": leaf("author__email__in", json!({"in": [{"p": 0}]}))}], "limit": 1}),
             json!({"model": "posts", "mode": "update", "where": [{"filter": leaf("editor__name", json!({"p": 0}))}], "set": {"likes": {"p": 1}}}),
+            json!({"model": "posts", "mode": "delete", "where": [{"filter": leaf("author__in", json!({"sub": {"model": "users", "fields": ["id"], "where": [{"filter": leaf("posts_by_author__tags__name", json!({"p": 0}))}]}}))}]}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 2, "conflict": {"update": ["name"], "unique": ["email"]}}),
         ] {
             let c = compile(&cat, &shape).unwrap();
             conn.prepare(&c.sql)

@@ -1,0 +1,176 @@
+'use strict';
+// Bulk writes (batching, conflicts, rollback), bulkUpdate, only/defer and
+// `in` with a QuerySet, each checked against SQL written by hand.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { NOORMME, FieldError, NoormmeError, SqliteError } = require('..');
+const { copyShared, tempDb } = require('./helpers');
+
+const chinook = new NOORMME({ database: copyShared('chinook.sqlite') });
+test.after(() => chinook.close());
+
+async function usersDb() {
+  const db = new NOORMME({ database: tempDb() });
+  await db.exec(`CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, visits INTEGER NOT NULL DEFAULT 0,
+                   joined DATETIME DEFAULT '2020-01-01 00:00:00');`);
+  db.refreshSchema();
+  return db;
+}
+
+test('bulkCreate batches rows under the limit, keeps input order and fills defaults', async () => {
+  const db = await usersDb();
+  const User = db.model('users');
+  const rows = Array.from({ length: 1234 }, (_, i) => ({ email: `u${i}@example.com`, name: `User ${i}` }));
+  const made = await User.objects.bulkCreate(rows, { batchSize: 100 });
+  assert.equal(made.length, 1234);
+  assert.deepEqual(
+    made.map((r) => r.email),
+    rows.map((r) => r.email),
+  );
+  assert.deepEqual(made[5], { id: 6, email: 'u5@example.com', name: 'User 5', visits: 0, joined: new Date('2020-01-01T00:00:00Z') });
+  assert.deepEqual(await db.query('SELECT count(*) AS n, min(id) AS lo, max(id) AS hi FROM users'), [{ n: 1234, lo: 1, hi: 1234 }]);
+  // Rows with different fields go in separate statements, still in order.
+  const mixed = await User.objects.bulkCreate([{ email: 'a@x' }, { email: 'b@x', visits: 7 }, { email: 'c@x', visits: 8 }]);
+  assert.deepEqual(
+    mixed.map((r) => [r.email, r.visits]),
+    [
+      ['a@x', 0],
+      ['b@x', 7],
+      ['c@x', 8],
+    ],
+  );
+  // Wide rows: 32766 parameters / 5 fields per row, more rows than one statement takes.
+  const wide = Array.from({ length: 7000 }, (_, i) => ({ email: `w${i}@x`, name: 'w', visits: i, joined: new Date(Date.UTC(2021, 0, 1, 0, 0, i % 60)), id: 10000 + i }));
+  assert.equal((await User.objects.bulkCreate(wide)).length, 7000);
+  assert.deepEqual(await db.query("SELECT count(*) AS n, sum(visits) AS s FROM users WHERE name = 'w'"), [{ n: 7000, s: (6999 * 7000) / 2 }]);
+  db.close();
+});
+
+test('bulkCreate conflicts: ignore skips, update overwrites only the named fields', async () => {
+  const db = await usersDb();
+  const User = db.model('users');
+  await User.objects.bulkCreate([
+    { email: 'ada@x', name: 'Ada', visits: 1 },
+    { email: 'bob@x', name: 'Bob', visits: 2 },
+  ]);
+  const ignored = await User.objects.bulkCreate(
+    [
+      { email: 'ada@x', name: 'Not Ada' },
+      { email: 'cy@x', name: 'Cy' },
+    ],
+    { ignoreConflicts: true },
+  );
+  assert.deepEqual(
+    ignored.map((r) => r.email),
+    ['cy@x'],
+  );
+  assert.deepEqual(await db.query("SELECT name FROM users WHERE email = 'ada@x'"), [{ name: 'Ada' }]);
+  const upserted = await User.objects.bulkCreate(
+    [
+      { email: 'bob@x', name: 'Robert', visits: 99 },
+      { email: 'dee@x', name: 'Dee', visits: 4 },
+    ],
+    { updateConflicts: true, uniqueFields: ['email'], updateFields: ['name'] },
+  );
+  assert.deepEqual(
+    upserted.map((r) => [r.email, r.name, r.visits]),
+    [
+      ['bob@x', 'Robert', 2],
+      ['dee@x', 'Dee', 4],
+    ],
+  );
+  assert.deepEqual(await db.query('SELECT email, name, visits FROM users ORDER BY id'), [
+    { email: 'ada@x', name: 'Ada', visits: 1 },
+    { email: 'bob@x', name: 'Robert', visits: 2 },
+    { email: 'cy@x', name: 'Cy', visits: 0 },
+    { email: 'dee@x', name: 'Dee', visits: 4 },
+  ]);
+  await assert.rejects(User.objects.bulkCreate([{ email: 'e@x' }], { updateConflicts: true, updateFields: ['name'] }), /needs uniqueFields/);
+  await assert.rejects(User.objects.bulkCreate([{ email: 'e@x' }], { updateConflicts: true, uniqueFields: ['email'], updateFields: ['nmae'] }), (e) => e instanceof FieldError && /Did you mean 'name'/.test(e.message));
+  await assert.rejects(User.objects.bulkCreate([{ email: 'e@x' }], { ignoreConflicts: true, updateConflicts: true }), /mutually exclusive/);
+  await assert.rejects(User.objects.bulkCreate([{ emial: 'e@x' }]), (e) => e instanceof FieldError && /Did you mean 'email'/.test(e.message));
+  await assert.rejects(User.objects.bulkCreate([{ email: undefined }]), { code: 'INVALID_LOOKUP_VALUE' });
+  await assert.rejects(User.objects.bulkCreate([{ email: 'e@x' }], { batchSize: 0 }), { code: 'INVALID_ARGUMENT' });
+  db.close();
+});
+
+test('a failed bulk write rolls back completely, earlier batches included', async () => {
+  const db = await usersDb();
+  const User = db.model('users');
+  await User.objects.create({ email: 'taken@x' });
+  const rows = Array.from({ length: 500 }, (_, i) => ({ email: i === 450 ? 'taken@x' : `n${i}@x` }));
+  await assert.rejects(User.objects.bulkCreate(rows, { batchSize: 50 }), (e) => e instanceof SqliteError && e.code === 'SQLITE_CONSTRAINT_UNIQUE');
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM users'), [{ n: 1 }]);
+  // Inside an outer transaction, the whole transaction goes.
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await tx.model('users').objects.bulkCreate([{ email: 'kept?@x' }]);
+      await tx.model('users').objects.bulkCreate([{ email: 'x@x' }, { email: 'x@x' }]);
+    }),
+    { code: 'SQLITE_CONSTRAINT_UNIQUE' },
+  );
+  assert.deepEqual(await db.query('SELECT email FROM users'), [{ email: 'taken@x' }]);
+  db.close();
+});
+
+test('bulkUpdate writes the named fields of each row by its key and counts matches', async () => {
+  const Track = chinook.model('Track');
+  const tracks = await Track.objects.filter({ AlbumId: 1 }).orderBy('TrackId');
+  const changed = tracks.map((t, i) => ({ ...t, Composer: `Composer ${i}`, Milliseconds: t.Milliseconds + 1, Name: 'ignored' }));
+  assert.equal(await Track.objects.bulkUpdate([...changed, { TrackId: 999999, Composer: 'x', Milliseconds: 1 }], ['Composer', 'Milliseconds']), tracks.length);
+  const after = await chinook.query('SELECT TrackId, Name, Composer, Milliseconds FROM Track WHERE AlbumId = 1 ORDER BY TrackId');
+  assert.deepEqual(
+    after,
+    tracks.map((t, i) => ({ TrackId: t.TrackId, Name: t.Name, Composer: `Composer ${i}`, Milliseconds: t.Milliseconds + 1 })),
+  );
+  await assert.rejects(Track.objects.bulkUpdate(changed, []), { code: 'INVALID_ARGUMENT' });
+  await assert.rejects(Track.objects.bulkUpdate(changed, ['TrackId']), /part of the key/);
+  await assert.rejects(Track.objects.bulkUpdate([{ Composer: 'x' }], ['Composer']), /lacks TrackId/);
+  await assert.rejects(Track.objects.bulkUpdate(changed, ['Compser']), (e) => e instanceof FieldError && /Did you mean 'Composer'/.test(e.message));
+});
+
+test('only() and defer() load part of each row, always with the key', async () => {
+  const Track = chinook.model('Track');
+  const only = await Track.objects.filter({ AlbumId: 2 }).only('Name', 'Milliseconds');
+  assert.deepEqual(only, await chinook.query('SELECT TrackId, Name, Milliseconds FROM Track WHERE AlbumId = 2 ORDER BY TrackId'));
+  const deferred = await Track.objects.filter({ AlbumId: 2 }).defer('Composer', 'Bytes', 'UnitPrice');
+  assert.deepEqual(deferred, await chinook.query('SELECT TrackId, Name, AlbumId, MediaTypeId, GenreId, Milliseconds FROM Track WHERE AlbumId = 2 ORDER BY TrackId'));
+  // defer() after only() narrows what only() chose.
+  assert.deepEqual(Object.keys((await Track.objects.only('Name', 'Composer').defer('Composer').first()) ?? {}), ['TrackId', 'Name']);
+  assert.throws(() => Track.objects.only('Nmae'), (e) => e instanceof FieldError && /Did you mean 'Name'/.test(e.message));
+  assert.throws(() => Track.objects.only('Name').prefetch('Album'), { code: 'INVALID_QUERY' });
+  assert.throws(() => Track.objects.selectRelated('Album').defer('Name'), { code: 'INVALID_QUERY' });
+});
+
+test('in with a QuerySet runs one query with a subquery', async () => {
+  const Track = chinook.model('Track');
+  const Album = chinook.model('Album');
+  const acdc = Album.objects.filter({ Artist__Name: 'AC/DC' });
+  const viaPk = await Track.objects.filter({ Album__in: acdc, Milliseconds__gt: 300000 }).valuesList('TrackId', { flat: true });
+  const expected = (
+    await chinook.query(
+      `SELECT TrackId FROM Track WHERE AlbumId IN (SELECT a.AlbumId FROM Album a JOIN Artist r ON r.ArtistId = a.ArtistId WHERE r.Name = ?)
+       AND Milliseconds > ? ORDER BY TrackId`,
+      ['AC/DC', 300000],
+    )
+  ).map((r) => r.TrackId);
+  assert.ok(expected.length > 0);
+  assert.deepEqual(viaPk, expected);
+  // A chosen column, values on both sides of the subquery, and exclude().
+  const genres = chinook.model('Genre').objects.filter({ Name__in: ['Jazz', 'Blues'] }).valuesList('GenreId', { flat: true });
+  const jazzBlues = await Track.objects.filter({ Milliseconds__lt: 200000 }).filter({ GenreId__in: genres }).exclude({ Composer__isnull: true }).count();
+  const [{ n }] = await chinook.query("SELECT count(*) AS n FROM Track WHERE Milliseconds < ? AND GenreId IN (SELECT GenreId FROM Genre WHERE Name IN ('Jazz', 'Blues')) AND Composer IS NOT NULL", [200000]);
+  assert.equal(jazzBlues, n);
+  // The same shape with other values reuses the statement and binds the new ones.
+  const other = await Track.objects.filter({ Album__in: Album.objects.filter({ Artist__Name: 'Aerosmith' }), Milliseconds__gt: 0 }).count();
+  const [{ n: aero }] = await chinook.query('SELECT count(*) AS n FROM Track t JOIN Album a ON a.AlbumId = t.AlbumId JOIN Artist r ON r.ArtistId = a.ArtistId WHERE r.Name = ?', ['Aerosmith']);
+  assert.equal(other, aero);
+  // An empty QuerySet matches nothing; a two-column one is refused.
+  assert.deepEqual(await Track.objects.filter({ Album__in: Album.objects.none() }), []);
+  assert.throws(() => Track.objects.filter({ Album__in: Album.objects.values('AlbumId', 'Title') }), (e) => e instanceof NoormmeError && /needs exactly one/.test(e.message));
+  // Updates and deletes through a subquery touch only the rows it names.
+  const Genre = chinook.model('Genre');
+  const spare = await Genre.objects.bulkCreate([{ Name: 'zz-1' }, { Name: 'zz-2' }]);
+  assert.equal(await Genre.objects.filter({ GenreId__in: Genre.objects.filter({ Name__startswith: 'zz-' }) }).delete(), 2);
+  assert.equal(await Genre.objects.filter({ GenreId__in: spare.map((g) => g.GenreId) }).count(), 0);
+});
