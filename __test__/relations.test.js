@@ -174,7 +174,7 @@ test('the N+1 guard fires on a loop of per-row queries and stays silent on a pre
   for (let round = 0; round < 2; round++) for (const album of albums) await dev.model('Artist').objects.get({ ArtistId: album.ArtistId });
   await new Promise((r) => setImmediate(r));
   process.off('warning', onWarning);
-  assert.equal(warnings.length, 1, 'once per call site');
+  assert.equal(warnings.length, 1, 'once per query shape');
   assert.match(warnings[0], /selectRelated\('Artist'\) or \.prefetch\('Artist'\) on the outer Album query/);
   dev.close();
 });

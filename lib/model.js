@@ -31,6 +31,7 @@ class Model {
     }
     this.compiledCache = new Map();
     this.compiledByKey = new Map();
+    this.plainKeys = new Map();
     this.validated = new Set();
     this.objects = new Manager(this);
   }

@@ -1,7 +1,9 @@
 'use strict';
 // The N+1 guard: in development, the same query shape running many times in
 // a row (only the values changing) is the loop that should have been a
-// prefetch. It warns once per call site with the fix, or throws when strict.
+// prefetch. It warns once per query shape (naming the first call site that
+// repeated it) with the fix, or throws when strict. After a shape has been
+// warned about, its repeats cost no stack capture.
 
 const path = require('node:path');
 const { NoormmeError } = require('./errors');
@@ -41,11 +43,12 @@ class NPlusOneGuard {
     this.mode = mode; // 'warn' | 'throw'
     this.lastKey = null;
     this.count = 0;
-    this.warned = new Set();
+    this.warnedKeys = new Set();
   }
 
+  /** Whether the next repeat may need a call site (taking one costs a stack capture). */
   nearThreshold() {
-    return this.count >= THRESHOLD - 1;
+    return this.count >= THRESHOLD - 1 && !(this.mode === 'warn' && this.warnedKeys.has(this.lastKey));
   }
 
   /** Called before each SELECT a QuerySet runs. */
@@ -64,9 +67,9 @@ class NPlusOneGuard {
     if (leaves.length !== 1 || leaves[0].children || leaves[0].key === undefined) return;
     const field = leaves[0].key.replace(/__exact$/, '');
     if (field.includes('__')) return;
+    if (this.mode === 'warn' && this.warnedKeys.has(key)) return;
+    this.warnedKeys.add(key);
     const site = where[0].site ?? callSite();
-    if (this.mode === 'warn' && this.warned.has(site)) return;
-    this.warned.add(site);
     const message =
       `N+1 queries: ${model.name} was queried ${this.count} times in a row by ${field}, once per row, at ${site}. ` +
       `Load them together with ${advice(db, model, field)}.`;

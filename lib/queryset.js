@@ -150,6 +150,29 @@ function leafKey(key, value) {
   }
 }
 
+/**
+ * qKey() of a plain `{ field__lookup: scalar }` object depends only on its
+ * keys, so it is remembered per key list: the common filter({ id }) skips
+ * building it on every call.
+ */
+function plainKey(model, conditions, q) {
+  if (conditions === null || typeof conditions !== 'object' || Object.getPrototypeOf(conditions) !== Object.prototype) return qKey(q);
+  let signature = '';
+  for (const key in conditions) {
+    const value = conditions[key];
+    const type = typeof value;
+    if (type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return qKey(q);
+    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull')) return qKey(q);
+    signature += `${key}\u0000`;
+  }
+  let key = model.plainKeys.get(signature);
+  if (key === undefined) {
+    key = qKey(q);
+    if (model.plainKeys.size < 1000) model.plainKeys.set(signature, key);
+  }
+  return key;
+}
+
 function exprKey(value) {
   if (value instanceof FieldRef) {
     const node = value.node;
@@ -274,7 +297,7 @@ class QuerySet {
 
   where(kind, conditions) {
     const q = combine(conditions);
-    const key = `${kind}:${qKey(q)}`;
+    const key = `${kind}:${conditions.length === 1 ? plainKey(this.model, conditions[0], q) : qKey(q)}`;
     const clause = { kind, q, key };
     this.model.validateOnce(`${this.state.annotationKey}|${key}`, () => {
       const slots = new Slots();
