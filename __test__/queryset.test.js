@@ -69,6 +69,17 @@ test('contains is case-sensitive and i-lookups fold Unicode; % and _ are literal
   // SQLite's LIKE would treat % and _ as wildcards; here they are characters.
   assert.equal(await Artist.objects.filter({ Name__contains: '%' }).count(), 0);
   assert.equal(await Artist.objects.filter({ Name__contains: '_' }).count(), 0);
+  // endswith runs as GLOB: its wildcards in a value are characters too.
+  const [{ n: endsInS }] = await chinook.query("SELECT count(*) AS n FROM Artist WHERE substr(Name, -1) = 's'");
+  assert.equal(await Artist.objects.filter({ Name__endswith: 's' }).count(), endsInS);
+  assert.equal(await Artist.objects.filter({ Name__endswith: 'S' }).count(), (await chinook.query("SELECT count(*) AS n FROM Artist WHERE substr(Name, -1) = 'S'"))[0].n);
+  const odd = await Artist.objects.create({ Name: 'Odd [*?] name*' });
+  for (const suffix of ['*', '?] name*', '[*?] name*', 'name*']) {
+    assert.deepEqual(await Artist.objects.filter({ Name__endswith: suffix }).valuesList('ArtistId', { flat: true }), [odd.ArtistId], suffix);
+  }
+  assert.equal(await Artist.objects.filter({ Name__endswith: '?' }).count(), 0);
+  assert.equal(await Artist.objects.filter({ Name__endswith: '' }).count(), await Artist.objects.count());
+  await Artist.objects.filter({ ArtistId: odd.ArtistId }).delete();
   assert.equal(await Artist.objects.filter({ Name__icontains: '' }).count(), await Artist.objects.count());
 });
 

@@ -1,37 +1,73 @@
 'use strict';
-// `npm run bench`: every case for every library, each run in its own process,
-// several rounds; prints medians and the ratio to better-sqlite3.
+// `npm run bench [-- --only=<workload,...> --peers=<peer,...> --rounds=N]`:
+// NOORMME beside raw better-sqlite3, Drizzle, Kysely and Prisma on one
+// generated database. One process per (round, peer), each on a fresh copy;
+// peer order rotates between rounds. Every peer's results are first checked
+// equal to raw better-sqlite3's; a peer that differs is reported, not timed.
+// A full run also rewrites the README table and chart, then runs the
+// raw-layer cases (raw-layer.js).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
+const { seedBenchDatabase } = require('./peers/seed');
+const { writeReport } = require('./report');
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const LIBRARIES = ['better-sqlite3', 'noormme'];
-const CASES = (process.env.BENCH_CASES ?? 'point-select,select-100,select-10k,insert-in-tx,orm-get,orm-list-50,orm-count,orm-update,orm-prefetch-20,event-loop-gap,parallel-slow-reads').split(',');
-// Cases where smaller is better.
-const LOWER_IS_BETTER = new Set(['event-loop-gap', 'parallel-slow-reads']);
+const ALL_PEERS = ['raw', 'drizzle', 'drizzle-prepared', 'kysely', 'prisma', 'noormme'];
+// In the order they run in each process: reads first, then the writes, so no
+// peer's reads see rows another workload of its own added.
+const ALL_WORKLOADS = ['get-by-pk', 'filtered-list-50', 'users-with-posts-20', 'count-range', 'event-loop-lag', 'parallel-slow-reads', 'insert-one', 'update-author', 'bulk-insert-10k', 'cold-start'];
+const CHECKED = new Set(['get-by-pk', 'filtered-list-50', 'users-with-posts-20', 'count-range', 'insert-one', 'update-author', 'bulk-insert-10k']);
 
-function makeDatabase(dir) {
-  const file = path.join(dir, 'bench.sqlite');
-  const script = `
-    const { NOORMME } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
-    (async () => {
-      const db = new NOORMME({ database: ${JSON.stringify(file)} });
-      await db.exec('CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, age INTEGER, score REAL, bio TEXT, created_at TEXT NOT NULL); CREATE TABLE events(id INTEGER PRIMARY KEY, kind TEXT, at INTEGER); CREATE TABLE posts(id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), title TEXT NOT NULL, body TEXT, created_at TEXT NOT NULL); CREATE INDEX posts_user ON posts(user_id);');
-      await db.transaction(async (tx) => {
-        for (let i = 1; i <= 10000; i++) {
-          await tx.execute('INSERT INTO users(email, name, age, score, bio, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-            ['user' + i + '@example.com', 'User ' + i, 18 + (i % 60), i / 7, i % 3 ? 'Bio of user ' + i : null, new Date(Date.UTC(2024, 0, 1) + i * 60000)]);
-        }
-        for (let i = 1; i <= 50000; i++) {
-          await tx.execute('INSERT INTO posts(user_id, title, body, created_at) VALUES (?, ?, ?, ?)', [1 + (i % 10000), 'Post ' + i, 'Body of post ' + i, new Date(Date.UTC(2024, 0, 1) + i * 1000)]);
-        }
-      });
-      db.close();
-    })();`;
-  execFileSync(process.execPath, ['-e', script], { stdio: 'inherit' });
-  return file;
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => {
+      const [k, v = ''] = a.slice(2).split('=');
+      return [k, v];
+    }),
+);
+const pick = (value, all, what) => {
+  if (!value) return all;
+  const list = value.split(',').filter(Boolean);
+  for (const item of list) if (!all.includes(item)) throw new Error(`unknown ${what} '${item}': ${all.join(', ')}`);
+  return list;
+};
+const peers = pick(args.peers, ALL_PEERS, 'peer');
+if (!peers.includes('raw')) peers.unshift('raw'); // the baseline every ratio needs
+const chosen = pick(args.only, ALL_WORKLOADS, 'workload');
+const workloads = ALL_WORKLOADS.filter((w) => chosen.includes(w));
+const rounds = Number(args.rounds || process.env.BENCH_ROUNDS || 5);
+const full = !args.only && !args.peers;
+
+const worker = path.join(__dirname, 'peers', 'worker.js');
+const env = { ...process.env, NODE_ENV: 'production' };
+
+function ensurePrismaClient() {
+  const schema = path.join(__dirname, 'prisma', 'schema.prisma');
+  const built = path.join(__dirname, 'generated', 'prisma-js', 'client.js');
+  if (fs.existsSync(built) && fs.statSync(built).mtimeMs > fs.statSync(schema).mtimeMs) return;
+  // Prisma 7's generator needs no engine download; it only checks that this
+  // variable names an existing file.
+  const prismaEnv = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+  execFileSync(process.execPath, [require.resolve('prisma/build/index.js'), 'generate', '--schema', schema], { cwd: __dirname, env: prismaEnv, stdio: 'inherit' });
+  // The generated client is TypeScript; compile it for Node 20.
+  const tsc = path.join(__dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc');
+  fs.rmSync(path.join(__dirname, 'generated', 'prisma-js'), { recursive: true, force: true });
+  execFileSync(
+    process.execPath,
+    [tsc, '--outDir', 'generated/prisma-js', '--module', 'commonjs', '--moduleResolution', 'node', '--target', 'es2022', '--skipLibCheck', '--esModuleInterop', 'generated/prisma/client.ts'],
+    { cwd: __dirname, stdio: 'inherit' },
+  );
+}
+
+function runWorker(peer, source, dir, mode, list) {
+  const copy = path.join(dir, `${peer}-${mode}.sqlite`);
+  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(copy + suffix, { force: true });
+  fs.copyFileSync(source, copy);
+  const out = execFileSync(process.execPath, [worker, peer, copy, mode, list.join(',')], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return JSON.parse(out.trim().split('\n').at(-1));
 }
 
 function median(values) {
@@ -39,37 +75,106 @@ function median(values) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noormme-bench-'));
+function versions() {
+  const version = (name) => JSON.parse(fs.readFileSync(path.join(__dirname, 'node_modules', name, 'package.json'), 'utf8')).version;
+  return {
+    node: process.version,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`,
+    'better-sqlite3': version('better-sqlite3'),
+    'drizzle-orm': version('drizzle-orm'),
+    kysely: version('kysely'),
+    prisma: version('@prisma/client'),
+    noormme: require('../package.json').version,
+  };
+}
+
+if (peers.includes('prisma')) ensurePrismaClient();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noormme-peers-'));
 try {
-  const file = makeDatabase(dir);
-  const results = {};
-  for (const name of CASES) {
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternate the order so neither library always runs on a warmer machine.
-      const order = round % 2 ? [...LIBRARIES].reverse() : LIBRARIES;
-      for (const library of order) {
-        const out = execFileSync(process.execPath, [path.join(__dirname, 'cases.js'), library, name, file], { encoding: 'utf8' });
-        const r = JSON.parse(out.trim().split('\n').at(-1));
-        ((results[name] ??= {})[library] ??= { unit: r.unit, values: [] }).values.push(r.value);
+  const source = path.join(dir, 'bench.sqlite');
+  seedBenchDatabase(source);
+
+  // Correctness first: the same answers as raw better-sqlite3, or no timing.
+  const checked = workloads.filter((w) => CHECKED.has(w));
+  const failed = {};
+  let reference = null;
+  for (const peer of peers) {
+    const got = runWorker(peer, source, dir, 'check', checked);
+    if (peer === 'raw') reference = got;
+    for (const w of checked) {
+      const why = got[w]?.error ?? (JSON.stringify(got[w]) === JSON.stringify(reference[w]) ? null : 'results differ from raw better-sqlite3');
+      if (why) (failed[peer] ??= {})[w] = why;
+    }
+  }
+
+  const samples = {};
+  const record = (peer, w, value, unit, extra) => {
+    const entry = ((samples[w] ??= {})[peer] ??= { unit, values: [], extra: [] });
+    entry.values.push(value);
+    if (extra) entry.extra.push(extra);
+  };
+  for (let round = 0; round < rounds; round++) {
+    const order = peers.map((_, i) => peers[(i + round) % peers.length]);
+    for (const peer of order) {
+      const list = workloads.filter((w) => w !== 'cold-start' && !failed[peer]?.[w]);
+      if (list.length) {
+        const got = runWorker(peer, source, dir, 'time', list);
+        for (const w of list) {
+          if (got[w].error) (failed[peer] ??= {})[w] = got[w].error;
+          else record(peer, w, got[w].value, got[w].unit);
+        }
+      }
+      if (workloads.includes('cold-start')) {
+        const cold = runWorker(peer, source, dir, 'cold', []);
+        record(peer, 'cold-start', cold.value, cold.unit, cold.rssMb);
       }
     }
+    process.stdout.write(`round ${round + 1}/${rounds} done\n`);
   }
-  console.log(`NOORMME bench — Node ${process.version}, ${os.cpus().length} cores, ${ROUNDS} rounds, medians`);
-  const rows = [];
-  for (const [name, byLib] of Object.entries(results)) {
-    const base = median(byLib['better-sqlite3'].values);
-    for (const library of LIBRARIES) {
-      const m = median(byLib[library].values);
-      const ratio = LOWER_IS_BETTER.has(name) ? '' : (m / base).toFixed(2) + '×';
-      rows.push({ case: name, library, median: Number(m.toFixed(m < 100 ? 1 : 0)), unit: byLib[library].unit, 'vs better-sqlite3': ratio });
+
+  const results = {};
+  for (const w of workloads) {
+    results[w] = {};
+    const base = samples[w]?.raw ? median(samples[w].raw.values) : null;
+    for (const peer of peers) {
+      if (failed[peer]?.[w]) {
+        results[w][peer] = { failed: failed[peer][w] };
+        continue;
+      }
+      const s = samples[w]?.[peer];
+      if (!s) continue;
+      const m = median(s.values);
+      const lowerIsBetter = s.unit.startsWith('ms');
+      results[w][peer] = {
+        unit: s.unit,
+        median: m,
+        min: Math.min(...s.values),
+        max: Math.max(...s.values),
+        ratio: base ? (lowerIsBetter ? base / m : m / base) : null,
+        ...(s.extra.length ? { rssMb: median(s.extra) } : {}),
+      };
     }
   }
-  console.table(rows);
-  const discovery = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'discovery.js')], { encoding: 'utf8' }).trim());
-  console.log(`Schema discovery, ${discovery.tables} tables: median ${discovery.medianMs} ms`);
-  results.discovery = discovery;
+  const run = { date: new Date().toISOString(), rounds, versions: versions(), peers, results };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results', 'latest.json'), JSON.stringify({ node: process.version, rounds: ROUNDS, results }, null, 2));
+  fs.writeFileSync(path.join(__dirname, 'results', 'peers-latest.json'), JSON.stringify(run, null, 2));
+
+  const table = [];
+  for (const [w, byPeer] of Object.entries(results)) {
+    for (const [peer, r] of Object.entries(byPeer)) {
+      table.push(
+        r.failed
+          ? { workload: w, peer, median: 'FAILED', ratio: r.failed.slice(0, 60) }
+          : { workload: w, peer, median: Number(r.median.toPrecision(4)), unit: r.unit, min: Number(r.min.toPrecision(4)), max: Number(r.max.toPrecision(4)), ratio: r.ratio === null ? '' : `${r.ratio.toFixed(3)}×`, ...(r.rssMb ? { rssMb: Math.round(r.rssMb) } : {}) },
+      );
+    }
+  }
+  console.table(table);
+  if (full) {
+    writeReport(run);
+    console.log('README table and bench/chart.svg updated from results/peers-latest.json');
+    execFileSync(process.execPath, [path.join(__dirname, 'raw-layer.js')], { stdio: 'inherit' });
+  }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -837,9 +837,14 @@ impl<'a> Compiler<'a> {
                     fold(&p)
                 )
             }
+            // GLOB is case-sensitive and faster than comparing a substr();
+            // the value's GLOB metacharacters are bracketed so they match
+            // themselves. SQLite computes the pattern once per statement.
             "endswith" => {
                 let p = rhs(self, scope, value, true)?;
-                format!("(length({p}) = 0 OR substr({lhs}, -length({p})) = {p})")
+                format!(
+                    "{lhs} GLOB ('*' || replace(replace(replace({p}, '[', '[[]'), '*', '[*]'), '?', '[?]'))"
+                )
             }
             "iendswith" => {
                 let p = rhs(self, scope, value, true)?;
@@ -1691,7 +1696,7 @@ mod tests {
             s,
             "SELECT \"t0\".\"id\" AS \"id\", \"t0\".\"author_id\" AS \"author_id\", \"t0\".\"editor_id\" AS \"editor_id\", \"t0\".\"title\" AS \"title\", \"t0\".\"views\" AS \"views\", \"t0\".\"likes\" AS \"likes\", \"t0\".\"created\" AS \"created\" \
              FROM \"posts\" AS \"t0\" INNER JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"author_id\" \
-             WHERE (((length(?1) = 0 OR substr(\"t1\".\"email\", -length(?1)) = ?1)) AND (instr(noormme_fold(\"t0\".\"title\"), noormme_fold(?2)) > 0)) \
+             WHERE ((\"t1\".\"email\" GLOB ('*' || replace(replace(replace(?1, '[', '[[]'), '*', '[*]'), '?', '[?]'))) AND (instr(noormme_fold(\"t0\".\"title\"), noormme_fold(?2)) > 0)) \
              ORDER BY \"t0\".\"created\" DESC, \"t1\".\"name\""
         );
         assert_eq!(binds, vec![0, 1]);
