@@ -375,7 +375,7 @@ export interface Manager<T extends TableTypes = GenericTable> extends QuerySet<T
 }
 
 export interface BulkCreateOptions<T extends TableTypes = GenericTable> {
-  /** Rows per INSERT (at most what fits in SQLite's 32766 parameters). */
+  /** Rows per INSERT: 100 by default, at most what fits in SQLite's 32766 parameters. */
   batchSize?: number;
   /** Skip rows that violate a unique constraint (ON CONFLICT DO NOTHING). */
   ignoreConflicts?: boolean;

@@ -3,7 +3,7 @@
 // `in` with a QuerySet, each checked against SQL written by hand.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { NOORMME, FieldError, NoormmeError, SqliteError } = require('..');
+const { NOORMME, FieldError, NoormmeError, SqliteError, DoesNotExist, MultipleObjectsReturned } = require('..');
 const { copyShared, tempDb } = require('./helpers');
 
 const chinook = new NOORMME({ database: copyShared('chinook.sqlite') });
@@ -173,4 +173,28 @@ test('in with a QuerySet runs one query with a subquery', async () => {
   const spare = await Genre.objects.bulkCreate([{ Name: 'zz-1' }, { Name: 'zz-2' }]);
   assert.equal(await Genre.objects.filter({ GenreId__in: Genre.objects.filter({ Name__startswith: 'zz-' }) }).delete(), 2);
   assert.equal(await Genre.objects.filter({ GenreId__in: spare.map((g) => g.GenreId) }).count(), 0);
+});
+
+test('get() with a plain object takes the kept plan and behaves like the QuerySet path', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  for (const id of [1, 2, 3500, 1]) {
+    assert.deepEqual(await Track.objects.get({ TrackId: id }), await Track.objects.filter({ TrackId: id }).get());
+  }
+  assert.deepEqual(await Track.objects.get({ AlbumId: 1, Name__startswith: 'For Those' }), (await Track.objects.filter({ TrackId: 1 }))[0]);
+  assert.equal(db.model('Track').getPlans.size, 2);
+  await assert.rejects(Track.objects.get({ TrackId: 999999 }), (e) => e instanceof DoesNotExist && /Track matching \{"TrackId":999999\} does not exist/.test(e.message));
+  await assert.rejects(Track.objects.get({ AlbumId: 1 }), (e) => e instanceof MultipleObjectsReturned && /more than one Track/.test(e.message));
+  await assert.rejects(Track.objects.get({ TrakId: 1 }), (e) => e instanceof FieldError && /Did you mean 'TrackId'/.test(e.message));
+  // Values are bound through the column's policy, in a transaction too.
+  const Invoice = db.model('Invoice');
+  const first = await Invoice.objects.filter({ InvoiceId: 1 }).get();
+  assert.ok(first.InvoiceDate instanceof Date);
+  await db.transaction(async (tx) => {
+    await tx.execute('UPDATE Invoice SET Total = 123.45 WHERE InvoiceId = 1');
+    assert.equal((await tx.model('Invoice').objects.get({ InvoiceId: 1 })).Total, 123.45);
+  });
+  // Other value kinds take the QuerySet path and still work.
+  assert.deepEqual(await Invoice.objects.get({ InvoiceId: 1, InvoiceDate: first.InvoiceDate }), { ...first, Total: 123.45 });
+  db.close();
 });

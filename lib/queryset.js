@@ -734,4 +734,4 @@ class QuerySet {
   }
 }
 
-module.exports = { QuerySet };
+module.exports = { QuerySet, MAX_GET_RESULTS };
