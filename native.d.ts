@@ -33,6 +33,12 @@ export declare class NativePool {
   close(): void
 }
 
+/**
+ * Checks a `__regex` value when the chain is built, so a bad pattern is a
+ * lookup-value error there rather than an SQLite error at run time.
+ */
+export declare function checkRegex(pattern: string): void
+
 /** TypeScript declarations for a schema (the JSON text of `db.schema()`). */
 export declare function generateTypes(schemaJson: string, source: string): string
 

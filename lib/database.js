@@ -121,7 +121,7 @@ class Executor {
       } catch (err) {
         throw fromNative(err, sql);
       }
-      stmt = { sql, id: reg.id, readonly: reg.readonly, params: reg.params, columns: null, buildRow: null, slowRuns: 0 };
+      stmt = { sql, id: reg.id, readonly: reg.readonly, params: reg.params, columns: null, buildRow: null, slowRuns: 0, slowStreak: 0 };
       this.statements.set(sql, stmt);
     }
     return stmt;
@@ -147,7 +147,16 @@ class Executor {
     const flags = SCRATCH_F64[2];
     const extras = flags & EXTRAS ? this.native.takeExtras() : null;
     const result = decode(stmt, SCRATCH_F64, SCRATCH_U8, texts, extras);
-    if (!stmt.readonly && result.elapsedUs > DEFAULT_BUDGET_MS * 1000) stmt.slowRuns = SLOW_RUNS;
+    // A write that stays slow moves to the writer thread. One slow run is not
+    // enough: an automatic WAL checkpoint makes a single commit slow, and
+    // sending the next runs off-thread would cost each ~40 µs for nothing.
+    if (!stmt.readonly) {
+      if (result.elapsedUs <= DEFAULT_BUDGET_MS * 1000) stmt.slowStreak = 0;
+      else if (++stmt.slowStreak >= 2) {
+        stmt.slowStreak = 0;
+        stmt.slowRuns = SLOW_RUNS;
+      }
+    }
     if (this.log) this.report(stmt, args, started, 'inline');
     return result;
   }

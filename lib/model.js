@@ -358,7 +358,7 @@ function getPlan(model, lookup) {
   for (const key in lookup) {
     const type = typeof lookup[key];
     if (type !== 'number' && type !== 'string' && type !== 'bigint' && type !== 'boolean') return null;
-    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull')) return null;
+    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull') || key.endsWith('regex')) return null;
     signature += `${key}\u0000`;
   }
   if (signature === '') return null;

@@ -141,6 +141,10 @@ function leafKey(key, value) {
     case 'isnull':
       if (typeof value !== 'boolean') throw invalid(`${key} takes true or false, got ${describe(value)}`);
       return `${k}=${value};`;
+    case 'regex':
+    case 'iregex':
+      checkPattern(key, value);
+      return `${k}=$;`;
     default:
       if (value === null) {
         leafShape(key, value, new Slots());
@@ -162,7 +166,7 @@ function plainKey(model, conditions, q) {
     const value = conditions[key];
     const type = typeof value;
     if (type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return qKey(q);
-    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull')) return qKey(q);
+    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull') || key.endsWith('regex')) return qKey(q);
     signature += `${key}\u0000`;
   }
   let key = model.plainKeys.get(signature);
@@ -171,6 +175,16 @@ function plainKey(model, conditions, q) {
     if (model.plainKeys.size < 1000) model.plainKeys.set(signature, key);
   }
   return key;
+}
+
+/** A `__regex` value must be a pattern NOORMME's REGEXP accepts: checked here, not when SQLite runs it. */
+function checkPattern(key, value) {
+  if (typeof value !== 'string') throw invalid(`${key} takes a pattern string, got ${describe(value)}`);
+  try {
+    require('./native').checkRegex(value);
+  } catch (err) {
+    throw invalid(`${key}: ${fromNative(err).message}`);
+  }
 }
 
 function exprKey(value) {

@@ -10,5 +10,6 @@ pub mod napi_api;
 pub mod policy;
 pub mod pool;
 pub mod query;
+pub mod regex;
 pub mod relations;
 pub mod schema;

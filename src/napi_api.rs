@@ -66,6 +66,15 @@ fn numeric_params(scratch: &[u8]) -> Vec<Param> {
         .collect()
 }
 
+/// Checks a `__regex` value when the chain is built, so a bad pattern is a
+/// lookup-value error there rather than an SQLite error at run time.
+#[napi]
+pub fn check_regex(pattern: String) -> napi::Result<()> {
+    crate::regex::Regex::new(&pattern)
+        .map(|_| ())
+        .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
+}
+
 /// TypeScript declarations for a schema (the JSON text of `db.schema()`).
 #[napi]
 pub fn generate_types(schema_json: String, source: String) -> napi::Result<String> {

@@ -787,6 +787,42 @@ fn register_functions(conn: &Connection) -> Result<()> {
             })
         },
     )?;
+    // `X REGEXP Y` calls regexp(Y, X), for `__regex` and `__iregex`. SQLite
+    // keeps the compiled pattern for the statement's run (auxdata).
+    conn.create_scalar_function(
+        "regexp",
+        2,
+        FunctionFlags::SQLITE_UTF8
+            | FunctionFlags::SQLITE_DETERMINISTIC
+            | FunctionFlags::SQLITE_INNOCUOUS,
+        |ctx| {
+            if matches!(ctx.get_raw(0), ValueRef::Null) {
+                return Ok(ToSqlOutput::Owned(Value::Null));
+            }
+            let pattern = ctx.get_or_create_aux(
+                0,
+                |v| -> std::result::Result<_, crate::regex::RegexError> {
+                    let text = match v {
+                        ValueRef::Text(t) | ValueRef::Blob(t) => {
+                            String::from_utf8_lossy(t).into_owned()
+                        }
+                        ValueRef::Integer(i) => i.to_string(),
+                        ValueRef::Real(f) => f.to_string(),
+                        ValueRef::Null => String::new(),
+                    };
+                    crate::regex::Regex::new(&text)
+                },
+            )?;
+            Ok(ToSqlOutput::Owned(match ctx.get_raw(1) {
+                ValueRef::Null => Value::Null,
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Value::Integer(pattern.is_match(&String::from_utf8_lossy(t)) as i64)
+                }
+                ValueRef::Integer(i) => Value::Integer(pattern.is_match(&i.to_string()) as i64),
+                ValueRef::Real(f) => Value::Integer(pattern.is_match(&f.to_string()) as i64),
+            }))
+        },
+    )?;
     conn.create_scalar_function(
         "noormme_upper",
         1,

@@ -53,6 +53,8 @@ const LOOKUPS: &[&str] = &[
     "iendswith",
     "range",
     "isnull",
+    "regex",
+    "iregex",
 ];
 const DATE_TRANSFORMS: &[&str] = &[
     "date",
@@ -245,10 +247,26 @@ impl<'a> Compiler<'a> {
                 if col.hidden {
                     return Err(field_error(table, &self.relations_of(&table.name), part));
                 }
+                let sql = format!("{}.{}", quote(&alias), quote(&col.name));
+                let mut rest = parts[i + 1..].to_vec();
+                // A JSON column takes key paths: `data__owner__name__icontains`.
+                let keys = rest
+                    .iter()
+                    .take_while(|p| !LOOKUPS.contains(&p.as_str()))
+                    .count();
+                if keys > 0 && self.is_json(table, &col.name) {
+                    let path = json_path(&col.name, &rest[..keys])?;
+                    rest.drain(..keys);
+                    return Ok(Ok(Resolved {
+                        sql: format!("json_extract({sql}, '{path}')"),
+                        column: None,
+                        rest,
+                    }));
+                }
                 return Ok(Ok(Resolved {
-                    sql: format!("{}.{}", quote(&alias), quote(&col.name)),
+                    sql,
                     column: Some((table, col.name.clone())),
-                    rest: parts[i + 1..].to_vec(),
+                    rest,
                 }));
             }
             let relations = self.relations_of(&table.name);
@@ -544,6 +562,22 @@ impl<'a> Compiler<'a> {
             Some("unix_ms") => format!("{lhs} / 1000.0, 'unixepoch'"),
             _ => lhs.to_string(),
         }
+    }
+
+    fn is_json(&self, table: &Table, column: &str) -> bool {
+        let Some(ti) = self
+            .catalog
+            .tables
+            .iter()
+            .position(|t| t.name == table.name)
+        else {
+            return false;
+        };
+        table
+            .columns
+            .iter()
+            .position(|c| c.name == column)
+            .is_some_and(|ci| self.catalog.policies[ti][ci].policy == crate::policy::Policy::Json)
     }
 
     fn storage_kind(&self, table: &Table, column: &str) -> Option<String> {
@@ -882,6 +916,13 @@ impl<'a> Compiler<'a> {
                 let hi = rhs(self, scope, &pair[1], false)?;
                 format!("{lhs} BETWEEN {lo} AND {hi}")
             }
+            // Python `re.search` semantics, like Django's SQLite backend; the
+            // REGEXP function is NOORMME's (see regex.rs).
+            "regex" => format!("{lhs} REGEXP {}", rhs(self, scope, value, true)?),
+            "iregex" => format!(
+                "{lhs} REGEXP ('(?i)' || {})",
+                rhs(self, scope, value, true)?
+            ),
             other => return Err(shape_error(format!("unsupported lookup {other}"))),
         })
     }
@@ -1030,6 +1071,29 @@ impl<'a> Compiler<'a> {
         }
         Ok(out)
     }
+}
+
+/// The SQLite JSON path for keys after a JSON column: digits index arrays,
+/// other keys are object labels. Keys are limited to characters that need no
+/// quoting, which also keeps the path safe inside an SQL string literal.
+fn json_path(column: &str, keys: &[String]) -> Result<String> {
+    let mut path = String::from("$");
+    for key in keys {
+        if key.chars().all(|c| c.is_ascii_digit()) {
+            path.push_str(&format!("[{key}]"));
+        } else if key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        {
+            path.push_str(&format!(".\"{key}\""));
+        } else {
+            return Err(Error::usage(
+                "FIELD_ERROR",
+                format!("'{key}' cannot be a key in a path into the JSON column {column}: use letters, digits, '_' and '-'"),
+            ));
+        }
+    }
+    Ok(path)
 }
 
 /// Compiles a query shape for `catalog`.
@@ -1664,9 +1728,10 @@ mod tests {
             "CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, joined INTEGER);
              CREATE TABLE posts(id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES users(id),
                                 editor_id INTEGER REFERENCES users(id), title TEXT NOT NULL, views INT, likes INT, created DATETIME);
-             CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT);
+             CREATE TABLE tags(id INTEGER PRIMARY KEY, name TEXT, meta JSON);
              CREATE TABLE post_tags(post_id INTEGER REFERENCES posts(id), tag_id INTEGER REFERENCES tags(id), PRIMARY KEY (post_id, tag_id));
-             INSERT INTO users VALUES (1, 'a@x', 'A', 1700000000);",
+             INSERT INTO users VALUES (1, 'a@x', 'A', 1700000000);
+             INSERT INTO tags VALUES (1, 't', '{\"a\": 1}');",
         )
         .unwrap();
         let options = CatalogOptions::from_json(
@@ -1791,7 +1856,7 @@ mod tests {
         );
         assert_eq!(
             sql(json!({"model": "tags", "mode": "insert", "set": {"name": {"p": 0}}})).0,
-            "INSERT INTO \"tags\" (\"name\") VALUES (?1) RETURNING \"id\", \"name\""
+            "INSERT INTO \"tags\" (\"name\") VALUES (?1) RETURNING \"id\", \"name\", \"meta\""
         );
     }
 
@@ -1905,12 +1970,12 @@ mod tests {
         let (s, binds) = sql(
             json!({"model": "tags", "mode": "bulk_insert", "fields": ["id", "name"], "rows": 2, "conflict": null}),
         );
-        assert_eq!(s, "INSERT INTO \"tags\" (\"id\", \"name\") VALUES (?1, ?2), (?3, ?4) RETURNING \"id\", \"name\"");
+        assert_eq!(s, "INSERT INTO \"tags\" (\"id\", \"name\") VALUES (?1, ?2), (?3, ?4) RETURNING \"id\", \"name\", \"meta\"");
         assert_eq!(binds, vec![0, 1, 2, 3]);
         let (s, _) = sql(
             json!({"model": "tags", "mode": "bulk_insert", "fields": ["name"], "rows": 1, "conflict": {"ignore": true}}),
         );
-        assert_eq!(s, "INSERT INTO \"tags\" (\"name\") VALUES (?1) ON CONFLICT DO NOTHING RETURNING \"id\", \"name\"");
+        assert_eq!(s, "INSERT INTO \"tags\" (\"name\") VALUES (?1) ON CONFLICT DO NOTHING RETURNING \"id\", \"name\", \"meta\"");
         let (s, _) = sql(
             json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 1, "conflict": {"update": ["name"], "unique": ["email"]}}),
         );
@@ -1923,6 +1988,35 @@ mod tests {
         ] {
             assert!(compile(&catalog(), &bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn regex_lookups_and_json_key_paths() {
+        let (s, binds) = sql(
+            json!({"model": "tags", "fields": ["id"], "where": [{"filter": {"and": [
+            leaf("name__regex", json!({"p": 0})), leaf("name__iregex", json!({"p": 1}))]}}]}),
+        );
+        assert_eq!(s, "SELECT \"t0\".\"id\" AS \"id\" FROM \"tags\" AS \"t0\" WHERE ((\"t0\".\"name\" REGEXP ?1) AND (\"t0\".\"name\" REGEXP ('(?i)' || ?2)))");
+        assert_eq!(binds, vec![0, 1]);
+        let (s, _) = sql(
+            json!({"model": "tags", "fields": ["meta__owner__name"], "where": [{"filter": {"and": [
+            leaf("meta__owner__name__icontains", json!({"p": 0})), leaf("meta__items__2", json!({"p": 1}))]}}], "order": ["-meta__rank"]}),
+        );
+        assert_eq!(s, "SELECT json_extract(\"t0\".\"meta\", '$.\"owner\".\"name\"') AS \"meta__owner__name\" FROM \"tags\" AS \"t0\" \
+             WHERE ((instr(noormme_fold(json_extract(\"t0\".\"meta\", '$.\"owner\".\"name\"')), noormme_fold(?1)) > 0) AND (json_extract(\"t0\".\"meta\", '$.\"items\"[2]') = ?2)) \
+             ORDER BY json_extract(\"t0\".\"meta\", '$.\"rank\"') DESC");
+        // Key paths only on JSON columns, and only with safe key characters.
+        assert!(compile(
+            &catalog(),
+            &json!({"model": "tags", "where": [{"filter": leaf("name__owner", json!({"p": 0}))}]})
+        )
+        .is_err());
+        let err = compile(
+            &catalog(),
+            &json!({"model": "tags", "where": [{"filter": leaf("meta__a'b", json!({"p": 0}))}]}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cannot be a key"), "{err}");
     }
 
     #[test]
