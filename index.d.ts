@@ -245,6 +245,10 @@ export declare class FieldRef {
   mul(value: number | FieldRef): FieldRef;
   div(value: number | FieldRef): FieldRef;
   mod(value: number | FieldRef): FieldRef;
+  /** For orderBy(): ascending (the default). */
+  asc(): OrderExpression;
+  /** For orderBy(): descending. */
+  desc(): OrderExpression;
 }
 export declare function F(path: string): FieldRef;
 /** A literal where an expression is expected. */
@@ -256,6 +260,12 @@ export declare class ValueNode {
 /** An aggregate or function expression, usable in annotate(), aggregate(), filter values and orderBy through annotations. */
 export declare class Expression<V = unknown> {
   private readonly __value?: V;
+  asc(): OrderExpression;
+  desc(): OrderExpression;
+}
+/** An expression with a direction, for orderBy(). */
+export declare class OrderExpression {
+  private readonly descending: boolean;
 }
 type ExprArg = string | FieldRef | Expression | ValueNode;
 export interface AggregateOptions {
@@ -316,7 +326,7 @@ export declare class Prefetch {
 export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> extends PromiseLike<R[]>, AsyncIterable<R> {
   filter(...conditions: Condition<T>[]): QuerySet<T, R>;
   exclude(...conditions: Condition<T>[]): QuerySet<T, R>;
-  orderBy(...fields: OrderKey<T>[]): QuerySet<T, R>;
+  orderBy(...fields: (OrderKey<T> | FieldRef | Expression | OrderExpression)[]): QuerySet<T, R>;
   reverse(): QuerySet<T, R>;
   distinct(): QuerySet<T, R>;
   /** Follows forward relations with JOINs: rows get nested objects (`post.author.email`, or null). */

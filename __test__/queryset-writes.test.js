@@ -198,3 +198,23 @@ test('get() with a plain object takes the kept plan and behaves like the QuerySe
   assert.deepEqual(await Invoice.objects.get({ InvoiceId: 1, InvoiceDate: first.InvoiceDate }), { ...first, Total: 123.45 });
   db.close();
 });
+
+test('orderBy takes expressions with asc()/desc(), and alias() names order by their expression', async () => {
+  const { F, Lower, Count, Length } = require('..');
+  const Track = chinook.model('Track');
+  const ratio = await Track.objects.filter({ AlbumId: 1 }).orderBy(F('Bytes').div(F('Milliseconds')).desc(), 'TrackId').valuesList('TrackId', { flat: true });
+  assert.deepEqual(ratio, (await chinook.query('SELECT TrackId FROM Track WHERE AlbumId = 1 ORDER BY Bytes / Milliseconds DESC, TrackId')).map((r) => r.TrackId));
+  const longest = await chinook.model('Artist').objects.orderBy(Length('Name').desc(), 'ArtistId').slice(0, 5).valuesList('ArtistId', { flat: true });
+  assert.deepEqual(longest, (await chinook.query('SELECT ArtistId FROM Artist ORDER BY length(Name) DESC, ArtistId LIMIT 5')).map((r) => r.ArtistId));
+  const biggest = await chinook.model('Album').objects.orderBy(Count('Track').desc(), 'AlbumId').slice(0, 5).valuesList('AlbumId', { flat: true });
+  const byHand = 'SELECT a.AlbumId FROM Album a LEFT JOIN Track t ON t.AlbumId = a.AlbumId GROUP BY a.AlbumId ORDER BY count(t.TrackId) DESC, a.AlbumId';
+  assert.deepEqual(biggest, (await chinook.query(`${byHand} LIMIT 5`)).map((r) => r.AlbumId));
+  const smallestLast = await chinook.model('Album').objects.orderBy(Count('Track').desc(), 'AlbumId').reverse().slice(0, 3).valuesList('AlbumId', { flat: true });
+  assert.deepEqual(smallestLast, (await chinook.query('SELECT a.AlbumId FROM Album a LEFT JOIN Track t ON t.AlbumId = a.AlbumId GROUP BY a.AlbumId ORDER BY count(t.TrackId), a.AlbumId DESC LIMIT 3')).map((r) => r.AlbumId));
+  // alias(): not selected, but it orders (it used to be read as a string constant).
+  const named = await chinook.model('Artist').objects.alias({ folded: Lower('Name') }).orderBy('-folded').slice(0, 3);
+  assert.deepEqual(named.map((a) => a.ArtistId), (await chinook.query('SELECT ArtistId FROM Artist ORDER BY lower(Name) DESC LIMIT 3')).map((r) => r.ArtistId));
+  assert.ok(!('folded' in named[0]));
+  assert.throws(() => Track.objects.orderBy(F('Nmae').desc()), (e) => e instanceof FieldError && /Did you mean 'Name'/.test(e.message));
+  assert.throws(() => Track.objects.orderBy(42), { code: 'INVALID_QUERY' });
+});

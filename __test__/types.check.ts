@@ -32,6 +32,7 @@ async function usage(): Promise<void> {
   await Users.objects.bulkCreate([{ email: 'a@x' }], { batchSize: 100, updateConflicts: true, uniqueFields: ['email'], updateFields: ['name'] });
   const matched: number = await Users.objects.bulkUpdate([{ id: 1, name: 'A' }], ['name']);
   await db.model('posts').objects.filter({ author_id__in: Users.objects.filter({ name__startswith: 'A' }) }).only('title').defer('body');
+  await Users.objects.orderBy(F('score').desc(), Lower('name'), '-id');
   // @ts-expect-error: bulkCreate options are checked
   await Users.objects.bulkCreate([], { batchSize: '10' });
   void rows, big, n, count, n2, matched;

@@ -115,6 +115,24 @@ function isExpression(v) {
   return v instanceof FieldRef || v instanceof Aggregate || v instanceof Func || v instanceof CastExpr;
 }
 
+/** An expression in orderBy() with its direction: `F('likes').desc()`, `Lower('name').asc()`. */
+class OrderExpr {
+  constructor(expr, descending) {
+    this.expr = expr;
+    this.descending = descending;
+    Object.freeze(this);
+  }
+}
+
+for (const Kind of [FieldRef, Aggregate, Func, CastExpr]) {
+  Kind.prototype.asc = function asc() {
+    return new OrderExpr(this, false);
+  };
+  Kind.prototype.desc = function desc() {
+    return new OrderExpr(this, true);
+  };
+}
+
 const Count = (field = '*', options) => new Aggregate('count', field, options);
 const Sum = (field, options) => new Aggregate('sum', field, options);
 const Avg = (field, options) => new Aggregate('avg', field, options);
@@ -146,6 +164,7 @@ module.exports = {
   Aggregate,
   Func,
   CastExpr,
+  OrderExpr,
   isExpression,
   toQ,
   Count,

@@ -6,7 +6,7 @@
 // and its prepared statement.
 
 const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
-const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, isExpression, toQ } = require('./expressions');
+const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, OrderExpr, isExpression, toQ } = require('./expressions');
 
 const CHUNK = 500;
 const MAX_GET_RESULTS = 21;
@@ -328,10 +328,21 @@ class QuerySet {
     });
   }
 
+  /** `orderBy('-created_at', 'author__name', '?', F('likes').desc(), Lower('title'))`. */
   orderBy(...fields) {
-    const order = fieldNames('orderBy', fields);
-    this.validateList('order', order);
-    return this.clone({ order, reversed: false });
+    let qs = this;
+    const names = fields.flat().map((f) => {
+      if (typeof f === 'string') return f;
+      const ordered = f instanceof OrderExpr ? f : isExpression(f) ? new OrderExpr(f, false) : null;
+      if (ordered === null) return f; // fieldNames() reports it
+      // An expression orders through an unselected annotation, like alias().
+      const name = `noormme_order_${qs.state.annotations.length}`;
+      qs = qs.alias({ [name]: ordered.expr });
+      return ordered.descending ? `-${name}` : name;
+    });
+    const order = fieldNames('orderBy', names);
+    qs.validateList('order', order);
+    return qs.clone({ order, reversed: false });
   }
 
   reverse() {

@@ -1041,12 +1041,10 @@ impl<'a> Compiler<'a> {
                 Some(p) => (true, p),
                 None => (false, text.strip_prefix('+').unwrap_or(text)),
             };
-            if self.annotations.iter().any(|(n, _, _)| n == path) {
-                out.push(format!(
-                    "{}{}",
-                    quote(path),
-                    if desc { " DESC" } else { "" }
-                ));
+            // The annotation's expression itself: an alias() is not in the
+            // SELECT list, and a quoted unknown name would be a string.
+            if let Some((_, sql, _)) = self.annotations.iter().find(|(n, _, _)| n == path) {
+                out.push(format!("{sql}{}", if desc { " DESC" } else { "" }));
                 continue;
             }
             let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
@@ -1873,7 +1871,7 @@ mod tests {
             s,
             "SELECT \"t0\".\"id\" AS \"id\", \"t0\".\"email\" AS \"email\", \"t0\".\"name\" AS \"name\", \"t0\".\"joined\" AS \"joined\", count(\"t1\".\"id\") AS \"n\" \
              FROM \"users\" AS \"t0\" LEFT JOIN \"posts\" AS \"t1\" ON \"t1\".\"author_id\" = \"t0\".\"id\" \
-             WHERE (substr(noormme_fold(\"t0\".\"name\"), 1, length(?2)) = ?2) GROUP BY \"t0\".\"id\" HAVING (count(\"t1\".\"id\") >= ?1) ORDER BY \"n\" DESC"
+             WHERE (substr(noormme_fold(\"t0\".\"name\"), 1, length(?2)) = ?2) GROUP BY \"t0\".\"id\" HAVING (count(\"t1\".\"id\") >= ?1) ORDER BY count(\"t1\".\"id\") DESC"
         );
         assert_eq!(binds, vec![0, 1]);
     }
