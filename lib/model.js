@@ -5,6 +5,7 @@
 
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
 const { QuerySet, MAX_GET_RESULTS } = require('./queryset');
+const { ValueExpr } = require('./expressions');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
 
@@ -33,6 +34,7 @@ class Model {
     this.compiledByKey = new Map();
     this.plainKeys = new Map();
     this.getPlans = new Map();
+    this.createPlans = new Map();
     this.validated = new Set();
     this.objects = new Manager(this);
   }
@@ -202,15 +204,41 @@ class Manager {
     }
   }
 
-  /** Inserts one row and returns it as stored (defaults and rowid filled in). */
-  async create(data) {
+  /**
+   * Inserts one row and returns it as stored (defaults and rowid filled in).
+   * The compiled INSERT is kept per list of fields, so repeats bind straight
+   * from the object.
+   */
+  create(data) {
     const model = this.model;
-    model.assertWritable();
-    if (!data || typeof data !== 'object') throw new NoormmeError('create() takes an object of fields', { code: 'INVALID_ARGUMENT' });
-    for (const field of Object.keys(data)) model.assertWritable(field);
-    const qs = this.queryset();
-    const { result, compiled } = await qs.execute('insert', { set: data });
-    return model.decodeRows(result.rows, compiled)[0];
+    try {
+      model.assertWritable();
+      if (!data || typeof data !== 'object') throw new NoormmeError('create() takes an object of fields', { code: 'INVALID_ARGUMENT' });
+      let signature = '';
+      for (const field in data) signature += `${field}\u0000`;
+      let plan = model.createPlans.get(signature);
+      if (plan === undefined) {
+        const fields = Object.keys(data);
+        for (const field of fields) model.assertWritable(field);
+        plan = { fields, compiled: new QuerySet(model).compiled('insert', { set: data }) };
+        if (model.createPlans.size < 1000) model.createPlans.set(signature, plan);
+      }
+      const { fields, compiled } = plan;
+      const binds = compiled.binds;
+      const args = new Array(binds.length);
+      for (let i = 0; i < binds.length; i++) {
+        const [slot, column, asText] = binds[i];
+        let value = data[fields[slot]];
+        if (value instanceof ValueExpr) value = value.value;
+        if (value === undefined) throw new NoormmeError(`${fields[slot]} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+        args[i] = model.bindValue(value, column, asText);
+      }
+      const result = model.db.run(compiled.sql, args);
+      const first = (r) => model.decodeRows(r.rows, compiled)[0];
+      return result instanceof Promise ? result.then(first) : Promise.resolve(first(result));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /**
