@@ -218,3 +218,18 @@ test('orderBy takes expressions with asc()/desc(), and alias() names order by th
   assert.throws(() => Track.objects.orderBy(F('Nmae').desc()), (e) => e instanceof FieldError && /Did you mean 'Name'/.test(e.message));
   assert.throws(() => Track.objects.orderBy(42), { code: 'INVALID_QUERY' });
 });
+
+test('decimal comparisons on NUMERIC columns, with numbers or decimal strings', async () => {
+  const Track = chinook.model('Track');
+  const [{ n: dear }] = await chinook.query('SELECT count(*) AS n FROM Track WHERE UnitPrice > 0.99');
+  assert.ok(dear > 0);
+  assert.equal(await Track.objects.filter({ UnitPrice__gt: 0.99 }).count(), dear);
+  assert.equal(await Track.objects.filter({ UnitPrice__gt: '0.99' }).count(), dear);
+  assert.equal(await Track.objects.filter({ UnitPrice: '1.99' }).count(), dear);
+  assert.equal(await Track.objects.filter({ UnitPrice__range: ['0.50', '1.00'] }).count(), (await chinook.query('SELECT count(*) AS n FROM Track WHERE UnitPrice BETWEEN 0.5 AND 1'))[0].n);
+  const asText = new NOORMME({ database: copyShared('chinook.sqlite'), decimalAsString: true });
+  const row = await asText.model('Track').objects.filter({ UnitPrice__gte: '1.99' }).first();
+  assert.equal(row.UnitPrice, '1.99');
+  assert.equal(await asText.model('Track').objects.filter({ UnitPrice: row.UnitPrice }).count(), dear);
+  asText.close();
+});

@@ -3,6 +3,7 @@
 // must never open the same file in one process). Prints one JSON line.
 //   node cases.js <library> <case> <database>
 const path = require('node:path');
+const { worstTimerGap, calibrate } = require('./timing');
 
 const [library, name, file] = process.argv.slice(2);
 
@@ -133,44 +134,18 @@ const cases = {
   },
   // A query of about 250 ms while a 5 ms timer ticks: the worst gap it sees.
   async 'event-loop-gap'(db) {
-    const iterations = await calibrate(db, 250);
-    let last = performance.now();
-    let worst = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-    }, 5);
-    await new Promise((r) => setTimeout(r, 20));
-    last = performance.now();
-    const started = performance.now();
-    await db.all(SLOW_20MS, [iterations]);
-    const took = performance.now() - started;
-    await new Promise((r) => setTimeout(r, 10));
-    clearInterval(timer);
-    return { value: worst, unit: 'ms worst gap', queryMs: took };
+    const iterations = await calibrate((n) => db.all(SLOW_20MS, [n]), 250);
+    return { value: await worstTimerGap(() => db.all(SLOW_20MS, [iterations])), unit: 'ms worst gap' };
   },
   // 8 reads of about 20 ms each, all in flight at once: total wall time.
   async 'parallel-slow-reads'(db) {
-    const iterations = await calibrate(db, 20);
+    const iterations = await calibrate((n) => db.all(SLOW_20MS, [n]), 20);
     await db.all(SLOW_20MS, [iterations]);
     const started = performance.now();
     await Promise.all(Array.from({ length: 8 }, () => db.all(SLOW_20MS, [iterations])));
     return { value: performance.now() - started, unit: 'ms for 8 × 20 ms' };
   },
 };
-
-// Iterations of the recursive CTE that take about `ms` in this process.
-async function calibrate(db, ms) {
-  let n = 100000;
-  for (;;) {
-    const started = performance.now();
-    await db.all(SLOW_20MS, [n]);
-    const took = performance.now() - started;
-    if (took > 10) return Math.round((n * ms) / took);
-    n *= 4;
-  }
-}
 
 (async () => {
   const db = adapters();

@@ -23,6 +23,9 @@ const LABELS = {
   'cold-start': '10. cold start to first result',
 };
 
+/** Workloads in their issue order (1–10), whatever order they ran in. */
+const ordered = (results) => Object.keys(results).sort((a, b) => parseInt(LABELS[a] ?? '99', 10) - parseInt(LABELS[b] ?? '99', 10));
+
 const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
 
 function markdown(run) {
@@ -33,7 +36,8 @@ function markdown(run) {
     `| workload | ${peers.join(' | ')} |`,
     `|---|${peers.map(() => '---:').join('|')}|`,
   ];
-  for (const [w, byPeer] of Object.entries(results)) {
+  for (const w of ordered(results)) {
+    const byPeer = results[w];
     const cells = peers.map((peer) => {
       const r = byPeer[peer];
       if (!r) return '—';
@@ -50,7 +54,7 @@ function markdown(run) {
 
 function svg(run) {
   const { peers, results } = run;
-  const workloads = Object.keys(results);
+  const workloads = ordered(results);
   const bar = 11;
   const groupHeight = peers.length * bar + 14;
   const left = 230;
@@ -63,7 +67,7 @@ function svg(run) {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="${left}" y="16" font-size="13" font-weight="bold">Ratio to raw better-sqlite3 (log scale; higher is better)</text>`,
+    `<text x="20" y="16" font-size="13" font-weight="bold">Ratio to raw better-sqlite3 (log scale; higher is better)</text>`,
   ];
   for (let p = lo; p <= hi; p++) {
     const gx = x(10 ** p);
@@ -81,7 +85,7 @@ function svg(run) {
     });
   });
   peers.forEach((peer, i) => {
-    const lx = left + i * 90;
+    const lx = 20 + i * 120;
     out.push(`<rect x="${lx}" y="22" width="10" height="10" fill="${COLORS[peer] ?? '#999'}"/><text x="${lx + 14}" y="31">${peer}</text>`);
   });
   out.push('</svg>');

@@ -1476,18 +1476,7 @@ fn compile_with<'a>(mut c: Compiler<'a>, shape: &Value) -> Result<Compiled> {
                 joins: Vec::new(),
             };
             for (field, expr) in set {
-                let col = table
-                    .column(field)
-                    .ok_or_else(|| field_error(table, &c.relations_of(&table.name), field))?;
-                if col.generated.is_some() {
-                    return Err(Error::usage(
-                        "READ_ONLY_FIELD",
-                        format!(
-                            "{}.{} is a generated column: it cannot be written",
-                            table.name, field
-                        ),
-                    ));
-                }
+                let col = writable_column(&c, table, field)?;
                 let value = c.expression(
                     &mut set_scope,
                     expr,

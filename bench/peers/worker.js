@@ -4,6 +4,7 @@
 // Prints one JSON line: check results (normalized), timings, or cold start.
 const { PEERS } = require('./adapters');
 const { USERS, isoAt } = require('./seed');
+const { worstTimerGap, calibrate } = require('../timing');
 
 const [peer, file, mode, list = ''] = process.argv.slice(2);
 
@@ -71,39 +72,15 @@ async function timeLoop(fn, { warmup = 100, minMs = 500, minOps = 5 } = {}) {
   return (ops * 1000) / (performance.now() - started);
 }
 
-/** Iterations of the recursive CTE that take about `ms` with this peer. */
-async function calibrate(p, ms) {
-  let n = 100000;
-  for (;;) {
-    const started = performance.now();
-    await p.slow(n);
-    const took = performance.now() - started;
-    if (took > 20) return Math.round((n * ms) / took);
-    n *= 4;
-  }
-}
-
 const SPECIAL = {
   // Workload 8: the worst gap a 5 ms timer sees while a ~250 ms query runs.
   async 'event-loop-lag'(p) {
-    const n = await calibrate(p, 250);
-    let last = performance.now();
-    let worst = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-    }, 5);
-    await new Promise((r) => setTimeout(r, 30));
-    last = performance.now();
-    await p.slow(n);
-    await new Promise((r) => setTimeout(r, 15));
-    clearInterval(timer);
-    return { value: worst, unit: 'ms worst gap' };
+    const n = await calibrate((k) => p.slow(k), 250);
+    return { value: await worstTimerGap(() => p.slow(n)), unit: 'ms worst gap' };
   },
   // Workload 9: 8 reads of ~20 ms in flight at once: total wall time.
   async 'parallel-slow-reads'(p) {
-    const n = await calibrate(p, 20);
+    const n = await calibrate((k) => p.slow(k), 20);
     await p.slow(n);
     const started = performance.now();
     await Promise.all(Array.from({ length: 8 }, () => p.slow(n)));
