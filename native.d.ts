@@ -20,14 +20,14 @@ export declare class NativePool {
    * count of numeric parameters stored from slot 8 on: the common
    * lookup-by-key call then crosses the boundary without a JS array.
    */
-  run(id: number, params: Array<JsParam> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
+  run(id: number, params: Array<unknown> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
   /** The discovered schema as JSON text; `options` is JSON text too. */
   discover(options: string): string
   /** Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text). */
   compile(shape: string): string
   takeExtras(): ResultExtras | null
   /** Runs on a worker thread; resolves with the full encoding. */
-  runAsync(id: number, params: Array<JsParam> | undefined | null, write: boolean): object
+  runAsync(id: number, params: Array<unknown> | undefined | null, write: boolean): object
   /** Runs a multi-statement script on the writer thread. */
   execScript(sql: string): object
   close(): void
