@@ -11,16 +11,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 export declare class NativePool {
   constructor(path: string, options?: NativeOptions | undefined | null)
+  /** This pool's handle for `runInline`. */
+  get handle(): number
   info(): PoolInfo
   register(sql: string, internal: boolean): RegisteredStatement
-  /**
-   * Runs inline. The header and cells go into `scratch`; the row strings
-   * are returned (a lone string for one row); anything else waits in
-   * `takeExtras()`. When `params` is null, slot 6 of `scratch` may give a
-   * count of numeric parameters stored from slot 8 on: the common
-   * lookup-by-key call then crosses the boundary without a JS array.
-   */
-  run(id: number, params: Array<unknown> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
   /** The discovered schema as JSON text; `options` is JSON text too. */
   discover(options: string): string
   /** Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text). */
@@ -75,3 +69,12 @@ export interface ResultExtras {
   columns?: Array<string>
   rowid?: string
 }
+
+/**
+ * Runs a registered statement inline. The header and cells go into
+ * `scratch`; the row strings are returned (a lone string for one row);
+ * anything else waits in `takeExtras()`. When `params` is null, slot 6 of
+ * `scratch` may give a count of numeric parameters stored from slot 8 on:
+ * the common lookup-by-key call then crosses without a JS array.
+ */
+export declare function runInline(handle: number, id: number, params: Array<unknown> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null

@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.checkRegex = nativeBinding.checkRegex
 module.exports.generateTypes = nativeBinding.generateTypes
+module.exports.runInline = nativeBinding.runInline

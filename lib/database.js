@@ -1,7 +1,7 @@
 'use strict';
 const path = require('node:path');
 const { AsyncLocalStorage } = require('node:async_hooks');
-const { NativePool, generateTypes } = require('./native');
+const { NativePool, runInline, generateTypes } = require('./native');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
 const { bindArgs } = require('./params');
@@ -13,7 +13,7 @@ const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 const SLOW_RUNS = 32;
 const DEFAULT_BUDGET_MS = 4;
 // Up to this many numeric parameters travel in the scratch buffer instead of
-// a JS array (see NativePool.run).
+// a JS array (see runInline).
 const MAX_SCRATCH_PARAMS = 64;
 const PARAM_COUNT_SLOT = 6;
 const FIRST_PARAM_SLOT = 8;
@@ -103,6 +103,7 @@ class Executor {
   constructor(shared, log) {
     this.shared = shared;
     this.native = shared.native;
+    this.handle = shared.native.handle;
     this.log = log;
     let cache = statementCaches.get(shared.native);
     if (!cache) statementCaches.set(shared.native, (cache = new Map()));
@@ -136,7 +137,7 @@ class Executor {
     }
     let texts;
     try {
-      texts = this.native.run(stmt.id, scratchParams(args), onWriter, SCRATCH_U8);
+      texts = runInline(this.handle, stmt.id, scratchParams(args), onWriter, SCRATCH_U8);
     } catch (err) {
       if (isOverBudget(err)) {
         stmt.slowRuns = SLOW_RUNS;

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use napi::bindgen_prelude::{BigInt, Buffer, Either, Object, Uint8ArraySlice};
@@ -150,10 +151,87 @@ impl ResultExtras {
     }
 }
 
-#[napi]
-pub struct NativePool {
+/// What a `NativePool` owns, shared with the JS thread's handle table.
+struct Opened {
     pool: Pool,
     extras: RefCell<Option<ResultExtras>>,
+}
+
+thread_local! {
+    /// Pools opened on this JS thread, by handle. The hot call, `runInline`,
+    /// takes a handle instead of `&self`: napi-rs wraps every class method
+    /// in borrow tracking, 0.28 µs a call against 0.11 µs for a function.
+    static OPENED: RefCell<Vec<Option<Rc<Opened>>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn opened(handle: u32) -> napi::Result<Rc<Opened>> {
+    OPENED
+        .with(|o| o.borrow().get(handle as usize).cloned().flatten())
+        .ok_or_else(|| to_js(Error::usage("POOL_CLOSED", "the database has been closed")))
+}
+
+/// Runs a registered statement inline. The header and cells go into
+/// `scratch`; the row strings are returned (a lone string for one row);
+/// anything else waits in `takeExtras()`. When `params` is null, slot 6 of
+/// `scratch` may give a count of numeric parameters stored from slot 8 on:
+/// the common lookup-by-key call then crosses without a JS array.
+#[napi]
+pub fn run_inline(
+    handle: u32,
+    id: u32,
+    params: Option<Vec<Unknown<'_>>>,
+    write: bool,
+    mut scratch: Uint8ArraySlice,
+) -> napi::Result<Option<Either<String, Vec<String>>>> {
+    let opened = opened(handle)?;
+    // SAFETY: the JS thread is inside this call, so nothing else can touch
+    // the scratch buffer while it is read and written.
+    let scratch = unsafe { scratch.as_mut() };
+    let params = match params {
+        Some(_) => params_from_js(params)?,
+        None => numeric_params(scratch),
+    };
+    let target = if write { Target::Write } else { Target::Read };
+    let mut enc = opened.pool.run_inline(id, &params, target).map_err(to_js)?;
+    let texts = std::mem::take(&mut enc.texts);
+    let fits = enc.byte_len() <= scratch.len();
+    if !fits {
+        enc.flags |= FLAG_EXTERNAL;
+    }
+    if fits {
+        enc.write_into(scratch);
+    } else {
+        scratch[..HEADER_SLOTS * 8].copy_from_slice(&enc.to_bytes()[..HEADER_SLOTS * 8]);
+    }
+    if !fits
+        || enc.column_names.is_some()
+        || !enc.blobs.is_empty()
+        || enc.flags & FLAG_BIG_ROWID != 0
+    {
+        *opened.extras.borrow_mut() = Some(ResultExtras::from_encoded(enc, !fits, false));
+    }
+    Ok(match texts.len() {
+        0 => None,
+        1 => texts.into_iter().next().map(Either::A),
+        _ => Some(Either::B(texts)),
+    })
+}
+
+#[napi]
+pub struct NativePool {
+    opened: Rc<Opened>,
+    handle: u32,
+}
+
+impl Drop for NativePool {
+    fn drop(&mut self) {
+        // At process exit the table may already be gone; nothing to free then.
+        let _ = OPENED.try_with(|o| {
+            if let Some(slot) = o.borrow_mut().get_mut(self.handle as usize) {
+                *slot = None;
+            }
+        });
+    }
 }
 
 #[napi]
@@ -177,15 +255,27 @@ impl NativePool {
             }
         }
         let pool = Pool::open(&path, opts).map_err(to_js)?;
-        Ok(NativePool {
+        let opened = Rc::new(Opened {
             pool,
             extras: RefCell::new(None),
-        })
+        });
+        let handle = OPENED.with(|o| {
+            let mut o = o.borrow_mut();
+            o.push(Some(opened.clone()));
+            o.len() - 1
+        }) as u32;
+        Ok(NativePool { opened, handle })
+    }
+
+    /// This pool's handle for `runInline`.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     #[napi]
     pub fn info(&self) -> PoolInfo {
-        let i = self.pool.info().clone();
+        let i = self.opened.pool.info().clone();
         PoolInfo {
             path: i.path,
             journal_mode: i.journal_mode,
@@ -199,7 +289,7 @@ impl NativePool {
 
     #[napi]
     pub fn register(&self, sql: String, internal: bool) -> napi::Result<RegisteredStatement> {
-        let r = self.pool.register(&sql, internal).map_err(to_js)?;
+        let r = self.opened.pool.register(&sql, internal).map_err(to_js)?;
         Ok(RegisteredStatement {
             id: r.id,
             readonly: r.readonly,
@@ -207,57 +297,11 @@ impl NativePool {
         })
     }
 
-    /// Runs inline. The header and cells go into `scratch`; the row strings
-    /// are returned (a lone string for one row); anything else waits in
-    /// `takeExtras()`. When `params` is null, slot 6 of `scratch` may give a
-    /// count of numeric parameters stored from slot 8 on: the common
-    /// lookup-by-key call then crosses the boundary without a JS array.
-    #[napi]
-    pub fn run(
-        &self,
-        id: u32,
-        params: Option<Vec<Unknown<'_>>>,
-        write: bool,
-        mut scratch: Uint8ArraySlice,
-    ) -> napi::Result<Option<Either<String, Vec<String>>>> {
-        // SAFETY: the JS thread is inside this call, so nothing else can touch
-        // the scratch buffer while it is read and written.
-        let scratch = unsafe { scratch.as_mut() };
-        let params = match params {
-            Some(_) => params_from_js(params)?,
-            None => numeric_params(scratch),
-        };
-        let target = if write { Target::Write } else { Target::Read };
-        let mut enc = self.pool.run_inline(id, &params, target).map_err(to_js)?;
-        let texts = std::mem::take(&mut enc.texts);
-        let fits = enc.byte_len() <= scratch.len();
-        if !fits {
-            enc.flags |= FLAG_EXTERNAL;
-        }
-        if fits {
-            enc.write_into(scratch);
-        } else {
-            scratch[..HEADER_SLOTS * 8].copy_from_slice(&enc.to_bytes()[..HEADER_SLOTS * 8]);
-        }
-        if !fits
-            || enc.column_names.is_some()
-            || !enc.blobs.is_empty()
-            || enc.flags & FLAG_BIG_ROWID != 0
-        {
-            *self.extras.borrow_mut() = Some(ResultExtras::from_encoded(enc, !fits, false));
-        }
-        Ok(match texts.len() {
-            0 => None,
-            1 => texts.into_iter().next().map(Either::A),
-            _ => Some(Either::B(texts)),
-        })
-    }
-
     /// The discovered schema as JSON text; `options` is JSON text too.
     #[napi]
     pub fn discover(&self, options: String) -> napi::Result<String> {
         let options = CatalogOptions::from_json(&options).map_err(to_js)?;
-        self.pool.discover(&options).map_err(to_js)
+        self.opened.pool.discover(&options).map_err(to_js)
     }
 
     /// Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text).
@@ -265,7 +309,7 @@ impl NativePool {
     pub fn compile(&self, shape: String) -> napi::Result<String> {
         let shape: serde_json::Value = serde_json::from_str(&shape)
             .map_err(|e| to_js(Error::usage("INVALID_QUERY", format!("query shape: {e}"))))?;
-        let c = self.pool.compile(&shape).map_err(to_js)?;
+        let c = self.opened.pool.compile(&shape).map_err(to_js)?;
         let binds: Vec<serde_json::Value> = c
             .binds
             .iter()
@@ -281,7 +325,7 @@ impl NativePool {
 
     #[napi]
     pub fn take_extras(&self) -> Option<ResultExtras> {
-        self.extras.borrow_mut().take()
+        self.opened.extras.borrow_mut().take()
     }
 
     /// Runs on a worker thread; resolves with the full encoding.
@@ -296,7 +340,8 @@ impl NativePool {
         let params = params_from_js(params)?;
         let (deferred, promise) = env.create_deferred()?;
         let target = if write { Target::Write } else { Target::Read };
-        self.pool
+        self.opened
+            .pool
             .run_async(id, params, target, move |result| match result {
                 Ok(enc) => {
                     deferred.resolve(move |_| Ok(ResultExtras::from_encoded(enc, true, true)))
@@ -310,15 +355,17 @@ impl NativePool {
     #[napi]
     pub fn exec_script<'env>(&self, env: &'env Env, sql: String) -> napi::Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
-        self.pool.exec_script(sql, move |result| match result {
-            Ok(()) => deferred.resolve(|_| Ok(())),
-            Err(e) => deferred.reject(to_js(e)),
-        });
+        self.opened
+            .pool
+            .exec_script(sql, move |result| match result {
+                Ok(()) => deferred.resolve(|_| Ok(())),
+                Err(e) => deferred.reject(to_js(e)),
+            });
         Ok(promise)
     }
 
     #[napi]
     pub fn close(&self) {
-        self.pool.close();
+        self.opened.pool.close();
     }
 }
