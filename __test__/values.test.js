@@ -135,3 +135,15 @@ test('column names follow ALTER TABLE on a cached statement', async () => {
   await db.exec('ALTER TABLE evolve ADD COLUMN b DEFAULT 2');
   assert.deepEqual(await db.query('SELECT * FROM evolve'), [{ a: 1, b: 2 }]);
 });
+
+test('canonical ISO text parses by the fast path with the same checks as the general one', () => {
+  const { parseDate } = require('../lib/policies');
+  assert.equal(parseDate('2024-02-29T23:59:59.999Z').getTime(), Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+  assert.equal(parseDate('2024-03-05T10:11:12.123Z').toISOString(), '2024-03-05T10:11:12.123Z');
+  for (const bad of ['2024-02-30T00:00:00.000Z', '2023-02-29T00:00:00.000Z', '2024-13-01T00:00:00.000Z', 'abcd-01-01T00:00:00.000Z', '2024-01-01T25:00:00.000Z']) {
+    assert.equal(parseDate(bad), undefined, bad);
+  }
+  // Other shapes still go the general way.
+  assert.equal(parseDate('2024-03-05 10:11:12').toISOString(), '2024-03-05T10:11:12.000Z');
+  assert.equal(parseDate('2024-03-05T10:11:12+02:00').toISOString(), '2024-03-05T08:11:12.000Z');
+});
