@@ -704,12 +704,17 @@ class QuerySet {
   }
 
   /** Updates every matching row; returns how many changed. */
-  async update(values) {
-    if (!values || typeof values !== 'object') throw invalid('update() takes an object of fields');
-    this.model.assertWritable();
-    if (this.state.empty) return 0;
-    const { result } = await this.execute('update', { set: values });
-    return result.changes;
+  update(values) {
+    try {
+      if (!values || typeof values !== 'object') throw invalid('update() takes an object of fields');
+      this.model.assertWritable();
+      if (this.state.empty) return Promise.resolve(0);
+      // No async function: an inline write resolves without extra turns.
+      const ran = this.run('update', { set: values });
+      return ran instanceof Promise ? ran.then(([result]) => result.changes) : Promise.resolve(ran[0].changes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Deletes every matching row; returns how many were deleted (cascades not counted). */
