@@ -384,30 +384,21 @@ class Database {
     }
     const gate = this.shared.gate;
     const wait = acquire(gate);
-    if (wait === null) {
-      let result;
-      try {
-        result = this.exec_.run(stmt, args, true);
-      } catch (err) {
-        release(gate);
-        throw err;
-      }
-      if (result instanceof Promise) {
-        return result.finally(() => release(gate));
-      }
+    return wait === null ? this.runHoldingGate(stmt, args, gate) : wait.then(() => this.runHoldingGate(stmt, args, gate));
+  }
+
+  /** Runs a write that holds the write gate, and releases it however the run ends. */
+  runHoldingGate(stmt, args, gate) {
+    let result;
+    try {
+      result = this.exec_.run(stmt, args, true);
+    } catch (err) {
       release(gate);
-      return result;
+      throw err;
     }
-    return wait.then(() => {
-      let result;
-      try {
-        result = this.exec_.run(stmt, args, true);
-      } catch (err) {
-        release(gate);
-        throw err;
-      }
-      return Promise.resolve(result).finally(() => release(gate));
-    });
+    if (result instanceof Promise) return result.finally(() => release(gate));
+    release(gate);
+    return result;
   }
 
   runOnWriter(sql, params) {
