@@ -157,7 +157,8 @@ try {
   }
   const run = { date: new Date().toISOString(), rounds, versions: versions(), peers, results };
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results', 'peers-latest.json'), JSON.stringify(run, null, 2));
+  // Only a full run feeds the README table; a narrowed one is kept apart.
+  fs.writeFileSync(path.join(__dirname, 'results', full ? 'peers-latest.json' : 'peers-partial.json'), JSON.stringify(run, null, 2));
 
   const table = [];
   for (const [w, byPeer] of Object.entries(results)) {
