@@ -188,17 +188,8 @@ class Manager {
     try {
       const plan = conditions.length === 1 && model.db.nPlusOne === null ? getPlan(model, conditions[0]) : null;
       if (plan === null) return this.queryset().get(...conditions);
-      const lookup = conditions[0];
       const { compiled, keys, qs } = plan;
-      const binds = compiled.binds;
-      const args = new Array(binds.length);
-      for (let i = 0; i < binds.length; i++) {
-        const [slot, column, asText] = binds[i];
-        args[i] = model.bindValue(lookup[keys[slot]], column, asText);
-      }
-      const result = model.db.run(compiled.sql, args);
-      const finish = (r) => qs.single(model.decodeRows(r.rows, compiled), conditions);
-      return result instanceof Promise ? result.then(finish) : Promise.resolve(finish(result));
+      return runPlan(model, compiled, conditions[0], keys, (r) => qs.single(model.decodeRows(r.rows, compiled), conditions));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -224,18 +215,7 @@ class Manager {
         if (model.createPlans.size < 1000) model.createPlans.set(signature, plan);
       }
       const { fields, compiled } = plan;
-      const binds = compiled.binds;
-      const args = new Array(binds.length);
-      for (let i = 0; i < binds.length; i++) {
-        const [slot, column, asText] = binds[i];
-        let value = data[fields[slot]];
-        if (value instanceof ValueExpr) value = value.value;
-        if (value === undefined) throw new NoormmeError(`${fields[slot]} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
-        args[i] = model.bindValue(value, column, asText);
-      }
-      const result = model.db.run(compiled.sql, args);
-      const first = (r) => model.decodeRows(r.rows, compiled)[0];
-      return result instanceof Promise ? result.then(first) : Promise.resolve(first(result));
+      return runPlan(model, compiled, data, fields, (r) => model.decodeRows(r.rows, compiled)[0]);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -377,6 +357,24 @@ class Manager {
     for (const row of rows) this.model.decodeRow(row);
     return rows;
   }
+}
+
+/**
+ * Runs a kept plan: slot i binds `source[keys[i]]`. Returns a promise of
+ * `finish(result)`, without extra turns when the statement ran inline.
+ */
+function runPlan(model, compiled, source, keys, finish) {
+  const binds = compiled.binds;
+  const args = new Array(binds.length);
+  for (let i = 0; i < binds.length; i++) {
+    const [slot, column, asText] = binds[i];
+    let value = source[keys[slot]];
+    if (value instanceof ValueExpr) value = value.value;
+    if (value === undefined) throw new NoormmeError(`${keys[slot]} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+    args[i] = model.bindValue(value, column, asText);
+  }
+  const result = model.db.run(compiled.sql, args);
+  return result instanceof Promise ? result.then(finish) : Promise.resolve(finish(result));
 }
 
 /** The kept plan for get() with this object's key list, or null when it does not qualify. */
