@@ -3,7 +3,7 @@
 // `in` with a QuerySet, each checked against SQL written by hand.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { NOORMME, FieldError, NoormmeError, SqliteError, DoesNotExist, MultipleObjectsReturned } = require('..');
+const { NOORMME, F, FieldError, NoormmeError, SqliteError, DoesNotExist, MultipleObjectsReturned } = require('..');
 const { copyShared, tempDb } = require('./helpers');
 
 const chinook = new NOORMME({ database: copyShared('chinook.sqlite') });
@@ -232,4 +232,35 @@ test('decimal comparisons on NUMERIC columns, with numbers or decimal strings', 
   assert.equal(row.UnitPrice, '1.99');
   assert.equal(await asText.model('Track').objects.filter({ UnitPrice: row.UnitPrice }).count(), dear);
   asText.close();
+});
+
+test('filter({ plain }).update({ plain }) takes a kept plan and behaves like the general path', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  const sum = async (where) => (await db.query(`SELECT sum(Milliseconds) AS s, count(*) AS n FROM Track WHERE ${where}`))[0];
+  assert.equal(await Track.objects.filter({ AlbumId: 1 }).update({ Milliseconds: 1000 }), 10);
+  assert.equal(await Track.objects.filter({ AlbumId: 2 }).update({ Milliseconds: 2000 }), 1);
+  assert.deepEqual(await sum('AlbumId IN (1, 2)'), { s: 12000, n: 11 });
+  assert.equal(db.model('Track').updatePlans.size, 1);
+  // Values are taken when filter() is called, as on the general path.
+  const conditions = { AlbumId: 3, GenreId: 1 };
+  const qs = Track.objects.filter(conditions);
+  conditions.AlbumId = 1;
+  assert.equal(await qs.update({ Composer: null, Milliseconds: 3 }), (await sum('AlbumId = 3 AND GenreId = 1')).n);
+  assert.deepEqual(await db.query('SELECT DISTINCT Composer, Milliseconds FROM Track WHERE AlbumId = 3 AND GenreId = 1'), [{ Composer: null, Milliseconds: 3 }]);
+  assert.deepEqual(await sum('AlbumId = 1'), { s: 10000, n: 10 });
+  // exclude(), F() and other chains take the general path with the same results.
+  assert.equal(await Track.objects.exclude({ AlbumId__lte: 346 }).update({ Milliseconds: F('Milliseconds').add(1) }), (await sum('AlbumId > 346')).n);
+  await assert.rejects(Track.objects.filter({ AlbumId: 1 }).update({ Milliseconds: undefined }), { code: 'INVALID_LOOKUP_VALUE' });
+  await assert.rejects(Track.objects.filter({ AlbumId: 1 }).update({ Milisecond: 1 }), (e) => e instanceof FieldError && /Did you mean 'Milliseconds'/.test(e.message));
+  // Inside a transaction that fails, the planned update rolls back too.
+  await assert.rejects(
+    db.transaction(async (tx) => {
+      await tx.model('Track').objects.filter({ AlbumId: 1 }).update({ Milliseconds: 7 });
+      throw new Error('no');
+    }),
+    /no/,
+  );
+  assert.deepEqual(await sum('AlbumId = 1'), { s: 10000, n: 10 });
+  db.close();
 });

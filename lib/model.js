@@ -4,8 +4,7 @@
 // and write them.
 
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
-const { QuerySet, MAX_GET_RESULTS } = require('./queryset');
-const { ValueExpr } = require('./expressions');
+const { QuerySet, MAX_GET_RESULTS, runPlan } = require('./queryset');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
 
@@ -35,6 +34,7 @@ class Model {
     this.plainKeys = new Map();
     this.getPlans = new Map();
     this.createPlans = new Map();
+    this.updatePlans = new Map();
     this.validated = new Set();
     this.objects = new Manager(this);
   }
@@ -357,24 +357,6 @@ class Manager {
     for (const row of rows) this.model.decodeRow(row);
     return rows;
   }
-}
-
-/**
- * Runs a kept plan: slot i binds `source[keys[i]]`. Returns a promise of
- * `finish(result)`, without extra turns when the statement ran inline.
- */
-function runPlan(model, compiled, source, keys, finish) {
-  const binds = compiled.binds;
-  const args = new Array(binds.length);
-  for (let i = 0; i < binds.length; i++) {
-    const [slot, column, asText] = binds[i];
-    let value = source[keys[slot]];
-    if (value instanceof ValueExpr) value = value.value;
-    if (value === undefined) throw new NoormmeError(`${keys[slot]} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
-    args[i] = model.bindValue(value, column, asText);
-  }
-  const result = model.db.run(compiled.sql, args);
-  return result instanceof Promise ? result.then(finish) : Promise.resolve(finish(result));
 }
 
 /** The kept plan for get() with this object's key list, or null when it does not qualify. */

@@ -34,6 +34,25 @@ function describe(value) {
   }
 }
 
+/**
+ * Runs a kept plan: slot i binds `source[keys[i]]` (`source[i]` when keys is null). Returns a promise of
+ * `finish(result)`, without extra turns when the statement ran inline.
+ */
+function runPlan(model, compiled, source, keys, finish) {
+  const binds = compiled.binds;
+  const args = new Array(binds.length);
+  for (let i = 0; i < binds.length; i++) {
+    const [slot, column, asText] = binds[i];
+    const key = keys === null ? slot : keys[slot];
+    let value = source[key];
+    if (value instanceof ValueExpr) value = value.value;
+    if (value === undefined) throw new NoormmeError(`${key} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+    args[i] = model.bindValue(value, column, asText);
+  }
+  const result = model.db.run(compiled.sql, args);
+  return result instanceof Promise ? result.then(finish) : Promise.resolve(finish(result));
+}
+
 function invalid(message) {
   return new NoormmeError(message, { code: 'INVALID_LOOKUP_VALUE' });
 }
@@ -340,8 +359,10 @@ class QuerySet {
 
   where(kind, conditions) {
     const q = combine(conditions);
-    const key = (conditions.length === 1 && plainKey(this.model, kind, conditions[0])) || `${kind}:${qKey(q)}`;
-    const clause = { kind, q, key };
+    const plain = conditions.length === 1 ? plainKey(this.model, kind, conditions[0]) : null;
+    const key = plain ?? `${kind}:${qKey(q)}`;
+    // A plain object's values, in slot order, for kept plans (see update()).
+    const clause = { kind, q, key, plainValues: plain === null ? null : Object.values(conditions[0]) };
     // Without annotations the clause key itself is the validation key: a
     // remembered string, so the lookup does not hash a new one.
     this.model.validateOnce(this.state.annotationKey === '' ? key : `${this.state.annotationKey}|${key}`, () => {
@@ -740,12 +761,42 @@ class QuerySet {
       if (!values || typeof values !== 'object') throw invalid('update() takes an object of fields');
       this.model.assertWritable();
       if (this.state.empty) return Promise.resolve(0);
+      const plan = this.updatePlan(values);
+      if (plan !== null) {
+        const source = [...this.state.where[0].plainValues, ...Object.values(values)];
+        return runPlan(this.model, plan, source, null, (r) => r.changes);
+      }
       // No async function: an inline write resolves without extra turns.
       const ran = this.run('update', { set: values });
       return ran instanceof Promise ? ran.then(([result]) => result.changes) : Promise.resolve(ran[0].changes);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * The compiled UPDATE kept for `filter({ plain })` + `update({ plain })`,
+   * keyed by the clause and the updated fields, or null for other chains.
+   */
+  updatePlan(values) {
+    const st = this.state;
+    if (st.where.length !== 1 || st.where[0].plainValues === null || st.annotations.length || st.order !== null || st.reversed || st.distinct || st.start || st.end !== null) {
+      return null;
+    }
+    if (Object.getPrototypeOf(values) !== Object.prototype) return null;
+    let signature = st.where[0].key;
+    for (const field in values) {
+      const value = values[field];
+      const type = typeof value;
+      if (value !== null && type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return null;
+      signature += `\u0000${field}`;
+    }
+    let compiled = this.model.updatePlans.get(signature);
+    if (compiled === undefined) {
+      compiled = this.compiled('update', { set: values });
+      if (this.model.updatePlans.size < 1000) this.model.updatePlans.set(signature, compiled);
+    }
+    return compiled;
   }
 
   /** Deletes every matching row; returns how many were deleted (cascades not counted). */
@@ -795,4 +846,4 @@ class QuerySet {
   }
 }
 
-module.exports = { QuerySet, MAX_GET_RESULTS };
+module.exports = { QuerySet, MAX_GET_RESULTS, runPlan };
