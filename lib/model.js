@@ -287,16 +287,19 @@ class Manager {
       conflict = { update: updateFields, unique: uniqueFields };
     }
     model.assertWritable();
-    for (const row of rows) {
-      for (const [field, value] of Object.entries(row)) {
-        model.assertWritable(field);
-        if (value === undefined) throw new NoormmeError(`bulkCreate(): ${field} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+    const runs = runsOfSameFields(rows);
+    for (const run of runs) {
+      for (const field of run.fields) model.assertWritable(field);
+      for (const row of run.rows) {
+        for (const field of run.fields) {
+          if (row[field] === undefined) throw new NoormmeError(`bulkCreate(): ${field} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+        }
       }
     }
     if (rows.length === 0) return [];
     return model.db.transaction(async () => {
       const out = [];
-      for (const run of runsOfSameFields(rows)) {
+      for (const run of runs) {
         if (run.fields.length === 0) {
           for (const row of run.rows) out.push(await this.create(row));
           continue;
@@ -405,13 +408,19 @@ const DEFAULT_BATCH_ROWS = 100;
 /** Consecutive rows with the same set of fields (one INSERT column list each), input order kept. */
 function runsOfSameFields(rows) {
   const runs = [];
+  let last = null;
   for (const row of rows) {
-    const fields = Object.keys(row);
-    const last = runs.at(-1);
-    if (last && last.key === fields.join('\u0000')) last.rows.push(row);
-    else runs.push({ key: fields.join('\u0000'), fields, rows: [row] });
+    if (last !== null && hasFields(row, last.fields)) last.rows.push(row);
+    else runs.push((last = { fields: Object.keys(row), rows: [row] }));
   }
   return runs;
+}
+
+/** Whether `row` has exactly `fields`, in that order (no allocation: this runs per row). */
+function hasFields(row, fields) {
+  let i = 0;
+  for (const key in row) if (key !== fields[i++]) return false;
+  return i === fields.length;
 }
 
 /**
