@@ -346,20 +346,7 @@ impl<'a> Compiler<'a> {
                 Some((_, a, _)) => a.clone(),
                 None => {
                     let next = self.new_alias("t");
-                    let on: Vec<String> = rel
-                        .columns
-                        .iter()
-                        .zip(&rel.target_columns)
-                        .map(|(c, tc)| {
-                            format!(
-                                "{}.{} = {}.{}",
-                                quote(&next),
-                                quote(tc),
-                                quote(&alias),
-                                quote(c)
-                            )
-                        })
-                        .collect();
+                    let on = column_pairs(&next, &rel.target_columns, &alias, &rel.columns);
                     let kind = if nullable { "LEFT JOIN" } else { "INNER JOIN" };
                     scope.joins.push((
                         path.clone(),
@@ -368,7 +355,7 @@ impl<'a> Compiler<'a> {
                             "{kind} {} AS {} ON {}",
                             quote(&target.name),
                             quote(&next),
-                            on.join(" AND ")
+                            on
                         ),
                     ));
                     next
@@ -439,19 +426,12 @@ impl<'a> Compiler<'a> {
             return a.clone();
         }
         let to = self.new_alias("t");
-        let pairs = |l: &str, lc: &[String], r: &str, rc: &[String]| -> String {
-            lc.iter()
-                .zip(rc)
-                .map(|(a, b)| format!("{}.{} = {}.{}", quote(l), quote(a), quote(r), quote(b)))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
         let clause = match &rel.through {
             None => format!(
                 "LEFT JOIN {} AS {} ON {}",
                 quote(&target.name),
                 quote(&to),
-                pairs(&to, &rel.target_columns, from, &rel.columns)
+                column_pairs(&to, &rel.target_columns, from, &rel.columns)
             ),
             Some(th) => {
                 let j = self.new_alias("j");
@@ -459,10 +439,10 @@ impl<'a> Compiler<'a> {
                     "LEFT JOIN {} AS {} ON {} LEFT JOIN {} AS {} ON {}",
                     quote(&th.table),
                     quote(&j),
-                    pairs(&j, &th.source_columns, from, &rel.columns),
+                    column_pairs(&j, &th.source_columns, from, &rel.columns),
                     quote(&target.name),
                     quote(&to),
-                    pairs(&to, &rel.target_columns, &j, &th.target_columns)
+                    column_pairs(&to, &rel.target_columns, &j, &th.target_columns)
                 )
             }
         };
@@ -656,56 +636,24 @@ impl<'a> Compiler<'a> {
             joins: Vec::new(),
         };
         let (from, correlation) = match &rel.through {
-            None => {
-                let on: Vec<String> = rel
-                    .target_columns
-                    .iter()
-                    .zip(&rel.columns)
-                    .map(|(tc, c)| {
-                        format!(
-                            "{}.{} = {}.{}",
-                            quote(&inner_alias),
-                            quote(tc),
-                            quote(&prefix_alias),
-                            quote(c)
-                        )
-                    })
-                    .collect();
-                (
-                    format!("{} AS {}", quote(&target.name), quote(&inner_alias)),
-                    on.join(" AND "),
-                )
-            }
+            None => (
+                format!("{} AS {}", quote(&target.name), quote(&inner_alias)),
+                column_pairs(
+                    &inner_alias,
+                    &rel.target_columns,
+                    &prefix_alias,
+                    &rel.columns,
+                ),
+            ),
             Some(through) => {
                 let j = self.new_alias("j");
-                let join_on: Vec<String> = through
-                    .target_columns
-                    .iter()
-                    .zip(&rel.target_columns)
-                    .map(|(jc, tc)| {
-                        format!(
-                            "{}.{} = {}.{}",
-                            quote(&inner_alias),
-                            quote(tc),
-                            quote(&j),
-                            quote(jc)
-                        )
-                    })
-                    .collect();
-                let corr: Vec<String> = through
-                    .source_columns
-                    .iter()
-                    .zip(&rel.columns)
-                    .map(|(jc, c)| {
-                        format!(
-                            "{}.{} = {}.{}",
-                            quote(&j),
-                            quote(jc),
-                            quote(&prefix_alias),
-                            quote(c)
-                        )
-                    })
-                    .collect();
+                let join_on = column_pairs(
+                    &inner_alias,
+                    &rel.target_columns,
+                    &j,
+                    &through.target_columns,
+                );
+                let corr = column_pairs(&j, &through.source_columns, &prefix_alias, &rel.columns);
                 (
                     format!(
                         "{} AS {} INNER JOIN {} AS {} ON {}",
@@ -713,9 +661,9 @@ impl<'a> Compiler<'a> {
                         quote(&j),
                         quote(&target.name),
                         quote(&inner_alias),
-                        join_on.join(" AND ")
+                        join_on
                     ),
-                    corr.join(" AND "),
+                    corr,
                 )
             }
         };
@@ -1069,6 +1017,15 @@ impl<'a> Compiler<'a> {
         }
         Ok(out)
     }
+}
+
+/// `l.lc[0] = r.rc[0] AND ...`: the join condition between two aliases.
+fn column_pairs(l: &str, lc: &[String], r: &str, rc: &[String]) -> String {
+    lc.iter()
+        .zip(rc)
+        .map(|(a, b)| format!("{}.{} = {}.{}", quote(l), quote(a), quote(r), quote(b)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
 }
 
 /// The SQLite JSON path for keys after a JSON column: digits index arrays,
