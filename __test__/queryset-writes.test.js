@@ -183,6 +183,16 @@ test('get() with a plain object takes the kept plan and behaves like the QuerySe
   }
   assert.deepEqual(await Track.objects.get({ AlbumId: 1, Name__startswith: 'For Those' }), (await Track.objects.filter({ TrackId: 1 }))[0]);
   assert.equal(db.model('Track').getPlans.size, 2);
+  // The same keys in another order are another plan, binding each value to its own key.
+  assert.deepEqual(await Track.objects.get({ Name__startswith: 'For Those', AlbumId: 1 }), (await Track.objects.filter({ TrackId: 1 }))[0]);
+  await assert.rejects(Track.objects.get({ Name__startswith: 'For Those', AlbumId: 2 }), DoesNotExist);
+  assert.equal(db.model('Track').getPlans.size, 3);
+  // Plans are kept per key, never per joined key text: a key holding the
+  // others joined by NUL is its own (wrong) field, for get() and filter().
+  await assert.rejects(Track.objects.get({ AlbumId: 1, GenreId: 1 }), MultipleObjectsReturned);
+  await assert.rejects(Track.objects.get({ 'AlbumId\u0000GenreId': 1 }), FieldError);
+  assert.equal(await Track.objects.filter({ AlbumId: 1, GenreId: 1 }).count(), 10);
+  assert.throws(() => Track.objects.filter({ 'AlbumId\u0000GenreId': 1 }), FieldError);
   await assert.rejects(Track.objects.get({ TrackId: 999999 }), (e) => e instanceof DoesNotExist && /Track matching \{"TrackId":999999\} does not exist/.test(e.message));
   await assert.rejects(Track.objects.get({ AlbumId: 1 }), (e) => e instanceof MultipleObjectsReturned && /more than one Track/.test(e.message));
   await assert.rejects(Track.objects.get({ TrakId: 1 }), (e) => e instanceof FieldError && /Did you mean 'TrackId'/.test(e.message));
@@ -249,6 +259,9 @@ test('filter({ plain }).update({ plain }) takes a kept plan and behaves like the
   assert.equal(await qs.update({ Composer: null, Milliseconds: 3 }), (await sum('AlbumId = 3 AND GenreId = 1')).n);
   assert.deepEqual(await db.query('SELECT DISTINCT Composer, Milliseconds FROM Track WHERE AlbumId = 3 AND GenreId = 1'), [{ Composer: null, Milliseconds: 3 }]);
   assert.deepEqual(await sum('AlbumId = 1'), { s: 10000, n: 10 });
+  // The same fields in another order bind each value to its own column.
+  assert.equal(await Track.objects.filter({ GenreId: 1, AlbumId: 3 }).update({ Milliseconds: 4, Composer: 'C' }), (await sum('AlbumId = 3 AND GenreId = 1')).n);
+  assert.deepEqual(await db.query('SELECT DISTINCT Composer, Milliseconds FROM Track WHERE AlbumId = 3 AND GenreId = 1'), [{ Composer: 'C', Milliseconds: 4 }]);
   // exclude(), F() and other chains take the general path with the same results.
   assert.equal(await Track.objects.exclude({ AlbumId__lte: 346 }).update({ Milliseconds: F('Milliseconds').add(1) }), (await sum('AlbumId > 346')).n);
   await assert.rejects(Track.objects.filter({ AlbumId: 1 }).update({ Milliseconds: undefined }), { code: 'INVALID_LOOKUP_VALUE' });

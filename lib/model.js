@@ -4,7 +4,8 @@
 // and write them.
 
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
-const { QuerySet, MAX_GET_RESULTS, runPlan } = require('./queryset');
+const { QuerySet, MAX_GET_RESULTS, runPlan, hasOnlyScalars, isSingleValueKey } = require('./queryset');
+const { KeptPlans } = require('./kept');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
 
@@ -31,10 +32,10 @@ class Model {
     }
     this.compiledCache = new Map();
     this.compiledByKey = new Map();
-    this.plainKeys = new Map();
-    this.getPlans = new Map();
-    this.createPlans = new Map();
-    this.updatePlans = new Map();
+    this.plainKeys = new KeptPlans();
+    this.getPlans = new KeptPlans();
+    this.createPlans = new KeptPlans();
+    this.updatePlans = new KeptPlans();
     this.validated = new Set();
     this.objects = new Manager(this);
   }
@@ -205,14 +206,12 @@ class Manager {
     try {
       model.assertWritable();
       if (!data || typeof data !== 'object') throw new NoormmeError('create() takes an object of fields', { code: 'INVALID_ARGUMENT' });
-      let signature = '';
-      for (const field in data) signature += `${field}\u0000`;
-      let plan = model.createPlans.get(signature);
+      let plan = model.createPlans.get('', data);
       if (plan === undefined) {
         const fields = Object.keys(data);
         for (const field of fields) model.assertWritable(field);
         plan = { fields, compiled: new QuerySet(model).compiled('insert', { set: data }) };
-        if (model.createPlans.size < 1000) model.createPlans.set(signature, plan);
+        model.createPlans.set('', data, plan);
       }
       const { fields, compiled } = plan;
       return runPlan(model, compiled, data, fields, (r) => model.decodeRows(r.rows, compiled)[0]);
@@ -365,20 +364,15 @@ class Manager {
 /** The kept plan for get() with this object's key list, or null when it does not qualify. */
 function getPlan(model, lookup) {
   if (lookup === null || typeof lookup !== 'object' || Object.getPrototypeOf(lookup) !== Object.prototype) return null;
-  let signature = '';
-  for (const key in lookup) {
-    const type = typeof lookup[key];
-    if (type !== 'number' && type !== 'string' && type !== 'bigint' && type !== 'boolean') return null;
-    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull') || key.endsWith('regex')) return null;
-    signature += `${key}\u0000`;
-  }
-  if (signature === '') return null;
-  let plan = model.getPlans.get(signature);
+  if (!hasOnlyScalars(lookup)) return null;
+  let plan = model.getPlans.get('', lookup);
   if (plan === undefined) {
+    const keys = Object.keys(lookup);
+    if (keys.length === 0 || !keys.every(isSingleValueKey)) return null;
     // Built (and checked) once through the QuerySet; slot i is the i-th key.
     const qs = new QuerySet(model).filter(lookup).slice(0, MAX_GET_RESULTS);
-    plan = { compiled: qs.compiled('select'), keys: Object.keys(lookup), qs };
-    if (model.getPlans.size < 1000) model.getPlans.set(signature, plan);
+    plan = { compiled: qs.compiled('select'), keys, qs };
+    model.getPlans.set('', lookup, plan);
   }
   return plan;
 }

@@ -173,27 +173,37 @@ function leafKey(key, value) {
   }
 }
 
+/** Whether every own enumerable value of a plain object is a scalar a lookup binds as is. */
+function hasOnlyScalars(conditions) {
+  if (conditions === null || typeof conditions !== 'object' || Object.getPrototypeOf(conditions) !== Object.prototype) return false;
+  for (const key in conditions) {
+    const type = typeof conditions[key];
+    if (type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return false;
+  }
+  return true;
+}
+
+/** Lookups that take one scalar and bind it to one slot (not in, range, isnull or a checked pattern). */
+function isSingleValueKey(key) {
+  return !(key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull') || key.endsWith('regex'));
+}
+
 /**
  * The clause key of a plain `{ field__lookup: scalar }` object depends only
- * on its keys, so it is remembered per kind and key list (the common
- * filter({ id }) skips building it), or null when the object is not plain.
+ * on its keys, so it is kept per kind and key list (the common filter({ id })
+ * skips building it), with the key list itself; null when the object is not
+ * plain.
  */
-function plainKey(model, kind, conditions) {
-  if (conditions === null || typeof conditions !== 'object' || Object.getPrototypeOf(conditions) !== Object.prototype) return null;
-  let signature = kind;
-  for (const key in conditions) {
-    const value = conditions[key];
-    const type = typeof value;
-    if (type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return null;
-    if (key.endsWith('__in') || key.endsWith('__range') || key.endsWith('__isnull') || key.endsWith('regex')) return null;
-    signature += `\u0000${key}`;
+function plainClause(model, kind, conditions) {
+  if (!hasOnlyScalars(conditions)) return null;
+  let plain = model.plainKeys.get(kind, conditions);
+  if (plain === undefined) {
+    const keys = Object.keys(conditions);
+    if (!keys.every(isSingleValueKey)) return null;
+    plain = { key: `${kind}:${qKey(toQ(conditions))}`, keys };
+    model.plainKeys.set(kind, conditions, plain);
   }
-  let key = model.plainKeys.get(signature);
-  if (key === undefined) {
-    key = `${kind}:${qKey(toQ(conditions))}`;
-    if (model.plainKeys.size < 1000) model.plainKeys.set(signature, key);
-  }
-  return key;
+  return plain;
 }
 
 /** A `__regex` value must be a pattern NOORMME's REGEXP accepts: checked here, not when SQLite runs it. */
@@ -289,6 +299,29 @@ function combine(args) {
 }
 
 /**
+ * One filter() or exclude() call. For a plain object the values are kept
+ * in slot order and its condition tree is built only if a shape needs it.
+ */
+class Clause {
+  constructor(kind, q, key, keys, plainValues) {
+    this.kind = kind;
+    this.built = q;
+    this.key = key;
+    this.keys = keys;
+    this.plainValues = plainValues;
+    this.site = undefined;
+  }
+
+  get q() {
+    if (this.built === null) {
+      const values = this.plainValues;
+      this.built = new QNode({}, 'and', this.keys.map((key, i) => ({ key, value: values[i] })));
+    }
+    return this.built;
+  }
+}
+
+/**
  * A QuerySet's state. A class with every field set in one order, so each
  * chain step copies it as one fixed-shape object (an object spread of it
  * was 40% of a filter() call).
@@ -358,16 +391,20 @@ class QuerySet {
   }
 
   where(kind, conditions) {
-    const q = combine(conditions);
-    const plain = conditions.length === 1 ? plainKey(this.model, kind, conditions[0]) : null;
-    const key = plain ?? `${kind}:${qKey(q)}`;
-    // A plain object's values, in slot order, for kept plans (see update()).
-    const clause = { kind, q, key, plainValues: plain === null ? null : Object.values(conditions[0]) };
+    const plain = conditions.length === 1 ? plainClause(this.model, kind, conditions[0]) : null;
+    let clause;
+    if (plain !== null) {
+      clause = new Clause(kind, null, plain.key, plain.keys, Object.values(conditions[0]));
+    } else {
+      const q = combine(conditions);
+      clause = new Clause(kind, q, `${kind}:${qKey(q)}`, null, null);
+    }
+    const key = clause.key;
     // Without annotations the clause key itself is the validation key: a
     // remembered string, so the lookup does not hash a new one.
     this.model.validateOnce(this.state.annotationKey === '' ? key : `${this.state.annotationKey}|${key}`, () => {
       const slots = new Slots();
-      return { model: this.model.name, mode: 'validate', annotate: this.annotationShape(slots), where: [{ [kind]: qShape(q, slots) }], order: [], fields: null };
+      return { model: this.model.name, mode: 'validate', annotate: this.annotationShape(slots), where: [{ [kind]: qShape(clause.q, slots) }], order: [], fields: null };
     });
     // The N+1 guard needs the caller's line, which is gone by the time an
     // awaited QuerySet runs: take it here, only once a run of repeats is near.
@@ -376,7 +413,8 @@ class QuerySet {
     return this.clone({
       where: [...this.state.where, clause],
       whereKey: this.state.whereKey + key,
-      empty: this.state.empty || (kind === 'filter' && alwaysEmpty(q)),
+      // A plain object holds no `in`, so it cannot make the query empty.
+      empty: this.state.empty || (kind === 'filter' && plain === null && alwaysEmpty(clause.q)),
     });
   }
 
@@ -626,7 +664,10 @@ class QuerySet {
   slotValues(extra) {
     const out = [];
     for (const [, expr] of this.state.annotations) exprValues(expr, out);
-    for (const clause of this.state.where) qValues(clause.q, out);
+    for (const clause of this.state.where) {
+      if (clause.plainValues !== null) out.push(...clause.plainValues);
+      else qValues(clause.q, out);
+    }
     if (extra && extra.set) for (const value of Object.values(extra.set)) exprValues(value, out);
     if (extra && extra.aggregate) for (const value of Object.values(extra.aggregate)) exprValues(value, out);
     return out;
@@ -784,17 +825,16 @@ class QuerySet {
       return null;
     }
     if (Object.getPrototypeOf(values) !== Object.prototype) return null;
-    let signature = st.where[0].key;
     for (const field in values) {
       const value = values[field];
       const type = typeof value;
       if (value !== null && type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return null;
-      signature += `\u0000${field}`;
     }
-    let compiled = this.model.updatePlans.get(signature);
+    const clauseKey = st.where[0].key;
+    let compiled = this.model.updatePlans.get(clauseKey, values);
     if (compiled === undefined) {
       compiled = this.compiled('update', { set: values });
-      if (this.model.updatePlans.size < 1000) this.model.updatePlans.set(signature, compiled);
+      this.model.updatePlans.set(clauseKey, values, compiled);
     }
     return compiled;
   }
@@ -846,4 +886,4 @@ class QuerySet {
   }
 }
 
-module.exports = { QuerySet, MAX_GET_RESULTS, runPlan };
+module.exports = { QuerySet, MAX_GET_RESULTS, runPlan, hasOnlyScalars, isSingleValueKey };

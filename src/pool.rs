@@ -747,7 +747,7 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         ("synchronous", "NORMAL"),
         ("foreign_keys", "ON"),
         ("temp_store", "MEMORY"),
-        ("cache_size", "-8000"),
+        ("cache_size", "-16000"),
         ("journal_size_limit", "67108864"),
     ];
     for (name, value) in defaults.iter().map(|(n, v)| (*n, *v)).chain(
