@@ -71,10 +71,8 @@ export interface ResultExtras {
 }
 
 /**
- * Runs a registered statement inline. The header and cells go into
- * `scratch`; the row strings are returned (a lone string for one row);
- * anything else waits in `takeExtras()`. When `params` is null, slot 6 of
- * `scratch` may give a count of numeric parameters stored from slot 8 on:
- * the common lookup-by-key call then crosses without a JS array.
+ * Registers a Uint8Array for `runInline` to write results into; returns
+ * its number. A reference that is never released keeps its memory alive
+ * and in place (a fixed-length ArrayBuffer's backing store does not move).
  */
-export declare function runInline(handle: number, id: number, params: Array<unknown> | undefined | null, write: boolean, scratch: Uint8Array): string | Array<string> | null
+export declare function setScratch(scratch: unknown): number

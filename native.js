@@ -838,4 +838,4 @@ module.exports = nativeBinding
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.checkRegex = nativeBinding.checkRegex
 module.exports.generateTypes = nativeBinding.generateTypes
-module.exports.runInline = nativeBinding.runInline
+module.exports.setScratch = nativeBinding.setScratch

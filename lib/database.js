@@ -1,7 +1,7 @@
 'use strict';
 const path = require('node:path');
 const { AsyncLocalStorage } = require('node:async_hooks');
-const { NativePool, runInline, generateTypes } = require('./native');
+const { NativePool, runInline, setScratch, generateTypes } = require('./native');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
 const { bindArgs } = require('./params');
@@ -23,6 +23,7 @@ const FIRST_PARAM_SLOT = 8;
 const SCRATCH = new ArrayBuffer(1 << 20);
 const SCRATCH_F64 = new Float64Array(SCRATCH);
 const SCRATCH_U8 = new Uint8Array(SCRATCH);
+const SCRATCH_ID = setScratch(SCRATCH_U8);
 
 // Open pools by resolved path, on globalThis so that a module reloaded by
 // Next.js dev (or bundled twice) finds the pool already open instead of
@@ -137,7 +138,7 @@ class Executor {
     }
     let texts;
     try {
-      texts = runInline(this.handle, stmt.id, scratchParams(args), onWriter, SCRATCH_U8);
+      texts = runInline(this.handle, stmt.id, scratchParams(args), onWriter, SCRATCH_ID);
     } catch (err) {
       if (isOverBudget(err)) {
         stmt.slowRuns = SLOW_RUNS;
@@ -373,9 +374,19 @@ class Database {
 
   run(sql, params) {
     this.ensureOpen();
-    if (this.activeTransaction()) return this.runOnWriter(sql, params);
     const stmt = this.exec_.statement(sql);
-    const args = bindArgs(stmt, params);
+    return this.runBound(stmt, bindArgs(stmt, params));
+  }
+
+  /** The registered statement for `sql` (what kept plans hold on to). */
+  statement(sql) {
+    return this.exec_.statement(sql);
+  }
+
+  /** Runs a registered statement with arguments already made bindable. */
+  runBound(stmt, args) {
+    this.ensureOpen();
+    if (this.activeTransaction()) return this.exec_.run(stmt, args, true);
     if (stmt.readonly) return this.exec_.run(stmt, args, false);
     if (this.shared.readonly) {
       throw new NoormmeError(`${this.shared.key.slice(3)} was opened with readonly: true; writes are refused`, {
@@ -484,7 +495,10 @@ class Database {
       }
       return result;
     } finally {
-      openTransactions--;
+      // On Node 20 a context store keeps promise hooks on, which slows every
+      // promise in the process: switched off whenever no transaction is open
+      // (run() switches it on again).
+      if (--openTransactions === 0) currentTx.disable();
       tx.active = false;
       release(gate);
     }

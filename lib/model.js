@@ -53,6 +53,7 @@ class Model {
       }
       compiled = JSON.parse(text);
       compiled.decoders = null;
+      compiled.statement = null;
       this.compiledCache.set(key, compiled);
     }
     return compiled;

@@ -6,6 +6,7 @@
 // and its prepared statement.
 
 const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
+const { bindable } = require('./params');
 const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, OrderExpr, isExpression, toQ } = require('./expressions');
 
 const CHUNK = 500;
@@ -47,9 +48,11 @@ function runPlan(model, compiled, source, keys, finish) {
     let value = source[key];
     if (value instanceof ValueExpr) value = value.value;
     if (value === undefined) throw new NoormmeError(`${key} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
-    args[i] = model.bindValue(value, column, asText);
+    args[i] = bindable(model.bindValue(value, column, asText), `parameter ${i + 1}`);
   }
-  const result = model.db.run(compiled.sql, args);
+  const db = model.db;
+  compiled.statement ??= db.statement(compiled.sql);
+  const result = db.runBound(compiled.statement, args);
   return result instanceof Promise ? result.then(finish) : Promise.resolve(finish(result));
 }
 
@@ -410,12 +413,13 @@ class QuerySet {
     // awaited QuerySet runs: take it here, only once a run of repeats is near.
     const guard = this.model.db.nPlusOne;
     if (guard && guard.nearThreshold()) clause.site = require('./nplusone').callSite();
-    return this.clone({
-      where: [...this.state.where, clause],
-      whereKey: this.state.whereKey + key,
-      // A plain object holds no `in`, so it cannot make the query empty.
-      empty: this.state.empty || (kind === 'filter' && plain === null && alwaysEmpty(clause.q)),
-    });
+    // Set field by field rather than through clone(): this is the hottest chain step.
+    const state = new State(this.state);
+    state.where = [...this.state.where, clause];
+    state.whereKey = this.state.whereKey + key;
+    // A plain object holds no `in`, so it cannot make the query empty.
+    state.empty = this.state.empty || (kind === 'filter' && plain === null && alwaysEmpty(clause.q));
+    return new QuerySet(this.model, state);
   }
 
   /** `orderBy('-created_at', 'author__name', '?', F('likes').desc(), Lower('title'))`. */

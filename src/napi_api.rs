@@ -4,11 +4,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ptr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{BigInt, Buffer, Either, Object, Uint8ArraySlice};
-use napi::{Env, JsValue, Status, Unknown, ValueType};
+use napi::bindgen_prelude::{BigInt, Buffer, Either, FromNapiValue, Object, ToNapiValue};
+use napi::{sys, Env, JsError, JsValue, Status, Unknown, ValueType};
 use napi_derive::napi;
 
 use crate::catalog::CatalogOptions;
@@ -170,23 +171,154 @@ fn opened(handle: u32) -> napi::Result<Rc<Opened>> {
         .ok_or_else(|| to_js(Error::usage("POOL_CLOSED", "the database has been closed")))
 }
 
-/// Runs a registered statement inline. The header and cells go into
-/// `scratch`; the row strings are returned (a lone string for one row);
-/// anything else waits in `takeExtras()`. When `params` is null, slot 6 of
-/// `scratch` may give a count of numeric parameters stored from slot 8 on:
-/// the common lookup-by-key call then crosses without a JS array.
+thread_local! {
+    /// Scratch buffers registered on this JS thread (see `setScratch`), as
+    /// (address, length). One per loaded copy of the JS layer: a module
+    /// reloaded by a dev server registers its own.
+    static SCRATCHES: RefCell<Vec<(*mut u8, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Registers a Uint8Array for `runInline` to write results into; returns
+/// its number. A reference that is never released keeps its memory alive
+/// and in place (a fixed-length ArrayBuffer's backing store does not move).
 #[napi]
-pub fn run_inline(
+pub fn set_scratch(env: Env, scratch: Unknown<'_>) -> napi::Result<u32> {
+    let mut kind = sys::TypedarrayType::uint8_array;
+    let mut length = 0usize;
+    let mut data = ptr::null_mut();
+    let mut reference = ptr::null_mut();
+    // SAFETY: plain N-API calls on a value of this call, on the JS thread.
+    unsafe {
+        check(sys::napi_get_typedarray_info(
+            env.raw(),
+            scratch.raw(),
+            &mut kind,
+            &mut length,
+            &mut data,
+            ptr::null_mut(),
+            ptr::null_mut(),
+        ))?;
+        if kind != sys::TypedarrayType::uint8_array || length < HEADER_SLOTS * 8 {
+            return Err(to_js(Error::usage(
+                "INVALID_ARGUMENT",
+                "the scratch buffer must be a Uint8Array of at least 64 bytes",
+            )));
+        }
+        check(sys::napi_create_reference(
+            env.raw(),
+            scratch.raw(),
+            1,
+            &mut reference,
+        ))?;
+    }
+    Ok(SCRATCHES.with(|s| {
+        let mut s = s.borrow_mut();
+        s.push((data.cast(), length));
+        s.len() - 1
+    }) as u32)
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::new(
+            Status::GenericFailure,
+            format!("N-API call failed with status {status}"),
+        ))
+    }
+}
+
+/// Registers `runInline` by hand rather than through `#[napi]`: the derived
+/// wrapper opens and closes a borrow-tracking scope and converts every
+/// argument generically, which on the hottest call costs about as much as
+/// binding and stepping a small UPDATE.
+#[napi(module_exports)]
+pub fn export_run_inline(exports: Object<'_>, env: Env) -> napi::Result<()> {
+    let mut function = ptr::null_mut();
+    // SAFETY: creating and attaching a function on the JS thread at load time.
+    unsafe {
+        check(sys::napi_create_function(
+            env.raw(),
+            c"runInline".as_ptr(),
+            9,
+            Some(run_inline_callback),
+            ptr::null_mut(),
+            &mut function,
+        ))?;
+        check(sys::napi_set_named_property(
+            env.raw(),
+            exports.raw(),
+            c"runInline".as_ptr(),
+            function,
+        ))
+    }
+}
+
+/// `runInline(handle, id, params, write, scratch)`: runs a registered
+/// statement on the JS thread. The header and cells go into scratch buffer
+/// number `scratch`; the row
+/// strings are returned (a lone string for one row); anything else waits in
+/// `takeExtras()`. When `params` is null, slot 6 of the scratch buffer may
+/// give a count of numeric parameters stored from slot 8 on: the common
+/// lookup-by-key call then crosses without a JS array.
+unsafe extern "C" fn run_inline_callback(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut argv = [ptr::null_mut(); 5];
+        let mut argc = argv.len();
+        // SAFETY: `info` is this callback's own; argv has room for argc values.
+        unsafe {
+            check(sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            ))?;
+            let handle = u32::from_napi_value(env, argv[0])?;
+            let id = u32::from_napi_value(env, argv[1])?;
+            let params = Option::<Vec<Unknown<'_>>>::from_napi_value(env, argv[2])?;
+            let write = bool::from_napi_value(env, argv[3])?;
+            let scratch = u32::from_napi_value(env, argv[4])?;
+            let texts = run_inline(handle, id, params, write, scratch)?;
+            ToNapiValue::to_napi_value(env, texts)
+        }
+    }));
+    let error = match outcome {
+        Ok(Ok(value)) => return value,
+        Ok(Err(error)) => error,
+        Err(_) => to_js(Error::usage(
+            "INTERNAL",
+            "runInline panicked; this is a NOORMME bug",
+        )),
+    };
+    // SAFETY: throwing on the JS thread inside this callback.
+    unsafe { JsError::from(error).throw_into(env) };
+    ptr::null_mut()
+}
+
+fn run_inline(
     handle: u32,
     id: u32,
     params: Option<Vec<Unknown<'_>>>,
     write: bool,
-    mut scratch: Uint8ArraySlice,
+    scratch: u32,
 ) -> napi::Result<Option<Either<String, Vec<String>>>> {
     let opened = opened(handle)?;
-    // SAFETY: the JS thread is inside this call, so nothing else can touch
-    // the scratch buffer while it is read and written.
-    let scratch = unsafe { scratch.as_mut() };
+    let Some((address, length)) = SCRATCHES.with(|s| s.borrow().get(scratch as usize).copied())
+    else {
+        return Err(to_js(Error::usage(
+            "INVALID_ARGUMENT",
+            format!("no scratch buffer #{scratch} on this thread"),
+        )));
+    };
+    // SAFETY: the buffer is kept alive by its reference, and the JS thread is
+    // inside this call, so nothing else reads or writes it meanwhile.
+    let scratch = unsafe { std::slice::from_raw_parts_mut(address, length) };
     let params = match params {
         Some(_) => params_from_js(params)?,
         None => numeric_params(scratch),
