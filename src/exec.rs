@@ -7,12 +7,14 @@
 //! Text cells live in one string per row; their slot holds the end offset in
 //! UTF-16 units. Blob slots hold an index into a separate list of buffers.
 
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_int, c_uint, CStr};
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Instant;
 
 use parking_lot::Mutex;
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, ToSql};
+use rusqlite::{ffi, Connection};
 
 use crate::error::{Abbrev, Error, Result};
 
@@ -44,19 +46,6 @@ pub enum Param {
     Blob(Vec<u8>),
 }
 
-impl ToSql for Param {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::ToSqlOutput::Borrowed;
-        Ok(Borrowed(match self {
-            Param::Null => ValueRef::Null,
-            Param::Integer(i) => ValueRef::Integer(*i),
-            Param::Real(f) => ValueRef::Real(*f),
-            Param::Text(s) => ValueRef::Text(s.as_bytes()),
-            Param::Blob(b) => ValueRef::Blob(b),
-        }))
-    }
-}
-
 impl Param {
     /// JS numbers that are integral bind as INTEGER so `typeof()` and STRICT
     /// tables see what the user meant; everything else binds as REAL.
@@ -72,6 +61,8 @@ impl Param {
 /// What the pool knows about one registered SQL text.
 #[derive(Debug)]
 pub struct StatementInfo {
+    /// The number JS calls it by; also its slot in each connection's `Conn`.
+    pub id: u32,
     pub sql: String,
     pub readonly: bool,
     /// Column names last sent to JS for this statement; a result only carries
@@ -80,8 +71,9 @@ pub struct StatementInfo {
 }
 
 impl StatementInfo {
-    pub fn new(sql: String, readonly: bool) -> Self {
+    pub fn new(id: u32, sql: String, readonly: bool) -> Self {
         StatementInfo {
+            id,
             sql,
             readonly,
             sent_columns: Mutex::new(None),
@@ -143,9 +135,137 @@ pub trait Budget {
     fn disarm(&self);
 }
 
-/// Prepares (cached), binds, steps to completion and encodes.
+/// How many statements one connection keeps prepared before it finalizes
+/// the least recently used.
+const PREPARED_LIMIT: usize = 256;
+
+/// A statement prepared on one connection; finalized when dropped.
+struct Prepared {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    last_used: u64,
+}
+
+// SAFETY: a statement is only used under its connection's mutex, and SQLite
+// (multi-thread mode) allows a connection and its statements to move between
+// threads as long as no two use them at once.
+unsafe impl Send for Prepared {}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared by sqlite3_prepare_v3 and is
+        // finalized exactly once, here, before its connection closes.
+        unsafe { ffi::sqlite3_finalize(self.stmt.as_ptr()) };
+    }
+}
+
+/// A connection with its statements prepared once each, by registered id.
+/// (rusqlite's statement cache hashes and copies the SQL text on every use;
+/// here the id is known, so a run finds its statement by index.)
+pub struct Conn {
+    // Declared before `conn`: statements are finalized before it closes.
+    prepared: RefCell<Vec<Option<Prepared>>>,
+    uses: Cell<u64>,
+    conn: Connection,
+}
+
+impl Conn {
+    pub fn new(conn: Connection) -> Self {
+        Conn {
+            prepared: RefCell::new(Vec::new()),
+            uses: Cell::new(0),
+            conn,
+        }
+    }
+
+    /// The prepared statement for `info`, preparing it on first use.
+    fn statement(&self, info: &StatementInfo) -> Result<NonNull<ffi::sqlite3_stmt>> {
+        let index = info.id as usize;
+        let tick = self.uses.get() + 1;
+        self.uses.set(tick);
+        let mut prepared = self.prepared.borrow_mut();
+        if let Some(Some(p)) = prepared.get_mut(index) {
+            p.last_used = tick;
+            return Ok(p.stmt);
+        }
+        if prepared.iter().flatten().count() >= PREPARED_LIMIT {
+            let oldest = prepared
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.as_ref().map(|p| (p.last_used, i)))
+                .min();
+            if let Some((_, i)) = oldest {
+                prepared[i] = None;
+            }
+        }
+        let stmt = self.prepare(&info.sql)?;
+        if prepared.len() <= index {
+            prepared.resize_with(index + 1, || None);
+        }
+        prepared[index] = Some(Prepared {
+            stmt,
+            last_used: tick,
+        });
+        Ok(stmt)
+    }
+
+    fn prepare(&self, sql: &str) -> Result<NonNull<ffi::sqlite3_stmt>> {
+        let db = self.db();
+        let mut stmt = std::ptr::null_mut();
+        let len = c_int::try_from(sql.len())
+            .map_err(|_| Error::usage("SQL_TOO_LONG", "the SQL text is over 2 GB"))?;
+        // SAFETY: `db` is this connection's open handle; the text pointer and
+        // length describe `sql`, which outlives the call.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(
+                db,
+                sql.as_ptr().cast(),
+                len,
+                ffi::SQLITE_PREPARE_PERSISTENT as c_uint,
+                &mut stmt,
+                std::ptr::null_mut(),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(self.error(rc));
+        }
+        // Registration already refused empty text, so a statement exists.
+        NonNull::new(stmt)
+            .ok_or_else(|| Error::usage("EMPTY_STATEMENT", "the SQL text holds no statement"))
+    }
+
+    fn db(&self) -> *mut ffi::sqlite3 {
+        // SAFETY: only the handle is read; the connection stays open while `self` lives.
+        unsafe { self.conn.handle() }
+    }
+
+    /// The connection's last error as a NOORMME error (code `rc` if none is recorded).
+    fn error(&self, rc: c_int) -> Error {
+        let db = self.db();
+        // SAFETY: reading the error state of an open handle, on the thread that owns it now.
+        let (code, message) = unsafe {
+            let code = ffi::sqlite3_extended_errcode(db);
+            let text = ffi::sqlite3_errmsg(db);
+            let message = if text.is_null() {
+                None
+            } else {
+                Some(CStr::from_ptr(text).to_string_lossy().into_owned())
+            };
+            (if code == ffi::SQLITE_OK { rc } else { code }, message)
+        };
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), message).into()
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Binds, steps to completion, encodes, and leaves the statement reset and unbound.
 pub fn run(
-    conn: &Connection,
+    conn: &Conn,
     info: &StatementInfo,
     params: &[Param],
     budget: Option<&dyn Budget>,
@@ -153,8 +273,12 @@ pub fn run(
 ) -> Result<Encoded> {
     // Only writes need their duration: it decides whether they stay inline.
     let started = (!info.readonly).then(Instant::now);
-    let mut stmt = conn.prepare_cached(&info.sql)?;
-    let expected = stmt.parameter_count();
+    let stmt = conn.statement(info)?;
+    let raw = stmt.as_ptr();
+    // SAFETY: `raw` is a live statement of `conn`, used only under its mutex;
+    // bound text and blobs live in `params`, which outlives the run, and the
+    // bindings are cleared before returning (so SQLITE_STATIC is sound).
+    let expected = unsafe { ffi::sqlite3_bind_parameter_count(raw) } as usize;
     if expected != params.len() {
         return Err(Error::usage(
             "PARAMETER_COUNT",
@@ -165,21 +289,28 @@ pub fn run(
             ),
         ));
     }
-    for (i, p) in params.iter().enumerate() {
-        stmt.raw_bind_parameter(i + 1, p)?;
-    }
-    if let Some(b) = budget {
-        b.arm(info.readonly);
-    }
     let mut out = Encoded::default();
-    let stepped = encode_rows(&mut stmt, &mut out);
-    if let Some(b) = budget {
-        b.disarm();
+    let bound = params
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, p)| bind(conn, raw, i as c_int + 1, p));
+    let stepped = bound.and_then(|()| {
+        if let Some(b) = budget {
+            b.arm(info.readonly);
+        }
+        let stepped = encode_rows(conn, raw, &mut out);
+        if let Some(b) = budget {
+            b.disarm();
+        }
+        stepped
+    });
+    // Whatever happened, the statement goes back reset and unbound. (The
+    // error, if any, was read before reset.)
+    unsafe {
+        ffi::sqlite3_reset(raw);
+        ffi::sqlite3_clear_bindings(raw);
     }
-    // Whatever happened, the statement goes back to the cache reset and unbound.
-    stmt.clear_bindings();
     stepped?;
-    out.columns = stmt.column_count();
     let names_changed = {
         let mut sent = info.sent_columns.lock();
         let same = !always_send_names
@@ -188,11 +319,11 @@ pub fn run(
                     && names
                         .iter()
                         .enumerate()
-                        .all(|(i, n)| stmt.column_name(i).is_ok_and(|c| c == n))
+                        .all(|(i, n)| column_name(raw, i) == n.as_str())
             });
         if !same {
             let names: Vec<String> = (0..out.columns)
-                .map(|i| stmt.column_name(i).unwrap_or("").to_owned())
+                .map(|i| column_name(raw, i).to_owned())
                 .collect();
             *sent = Some(names.clone().into());
             out.column_names = Some(names);
@@ -219,37 +350,92 @@ pub fn run(
     Ok(out)
 }
 
-fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> Result<()> {
-    let mut rows = stmt.raw_query();
-    // Counted after the first step: a cached statement re-prepared after
-    // ALTER TABLE only reports its new shape once it has run.
-    let mut columns = None;
+fn bind(conn: &Conn, stmt: *mut ffi::sqlite3_stmt, index: c_int, param: &Param) -> Result<()> {
+    // SAFETY: see `run`; lengths come from the Rust values themselves.
+    let rc = unsafe {
+        match param {
+            Param::Null => ffi::sqlite3_bind_null(stmt, index),
+            Param::Integer(v) => ffi::sqlite3_bind_int64(stmt, index, *v),
+            Param::Real(v) => ffi::sqlite3_bind_double(stmt, index, *v),
+            Param::Text(s) => ffi::sqlite3_bind_text64(
+                stmt,
+                index,
+                s.as_ptr().cast(),
+                s.len() as u64,
+                ffi::SQLITE_STATIC(),
+                ffi::SQLITE_UTF8 as u8,
+            ),
+            Param::Blob(b) => ffi::sqlite3_bind_blob64(
+                stmt,
+                index,
+                b.as_ptr().cast(),
+                b.len() as u64,
+                ffi::SQLITE_STATIC(),
+            ),
+        }
+    };
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(conn.error(rc))
+    }
+}
+
+/// A result column's name ("" if SQLite has none, which it only lacks when out of memory).
+fn column_name<'a>(stmt: *mut ffi::sqlite3_stmt, i: usize) -> &'a str {
+    // SAFETY: the name stays valid until the statement is finalized or
+    // re-prepared, which cannot happen while the caller holds the connection.
+    unsafe {
+        let name = ffi::sqlite3_column_name(stmt, i as c_int);
+        if name.is_null() {
+            ""
+        } else {
+            CStr::from_ptr(name).to_str().unwrap_or("")
+        }
+    }
+}
+
+fn encode_rows(conn: &Conn, stmt: *mut ffi::sqlite3_stmt, out: &mut Encoded) -> Result<()> {
     let mut any_text = false;
     let mut line_capacity = 0;
-    while let Some(row) = rows.next()? {
-        let columns = *columns.get_or_insert_with(|| {
-            let columns = row.as_ref().column_count();
-            out.cells.reserve(columns);
-            out.tags.reserve(columns);
-            columns
-        });
+    loop {
+        // SAFETY: see `run`. Cell pointers are read before the next step.
+        let rc = unsafe { ffi::sqlite3_step(stmt) };
+        if rc == ffi::SQLITE_DONE {
+            break;
+        }
+        if rc != ffi::SQLITE_ROW {
+            return Err(conn.error(rc));
+        }
+        // Counted after the first step: a statement re-prepared after
+        // ALTER TABLE only reports its new shape once it has run.
+        if out.rows == 0 {
+            out.columns = unsafe { ffi::sqlite3_column_count(stmt) } as usize;
+            out.cells.reserve(out.columns);
+            out.tags.reserve(out.columns);
+        }
         // Each row's text becomes its own JS string; sizing it from the
         // previous row avoids regrowing it cell by cell.
         let mut line = String::with_capacity(line_capacity);
         let mut utf16_len = 0usize;
-        for i in 0..columns {
-            let (tag, slot) = match row.get_ref(i)? {
-                ValueRef::Null => (TAG_NULL, 0.0),
-                ValueRef::Integer(v) if is_safe_integer(v) => (TAG_INT, v as f64),
-                ValueRef::Integer(v) => {
-                    let digits = v.to_string();
-                    utf16_len += digits.len();
-                    line.push_str(&digits);
-                    any_text = true;
-                    (TAG_BIGINT, utf16_len as f64)
+        for i in 0..out.columns as c_int {
+            let (tag, slot) = match unsafe { ffi::sqlite3_column_type(stmt, i) } {
+                ffi::SQLITE_NULL => (TAG_NULL, 0.0),
+                ffi::SQLITE_INTEGER => {
+                    let v = unsafe { ffi::sqlite3_column_int64(stmt, i) };
+                    if is_safe_integer(v) {
+                        (TAG_INT, v as f64)
+                    } else {
+                        let digits = v.to_string();
+                        utf16_len += digits.len();
+                        line.push_str(&digits);
+                        any_text = true;
+                        (TAG_BIGINT, utf16_len as f64)
+                    }
                 }
-                ValueRef::Real(v) => (TAG_REAL, v),
-                ValueRef::Text(bytes) => {
+                ffi::SQLITE_FLOAT => (TAG_REAL, unsafe { ffi::sqlite3_column_double(stmt, i) }),
+                ffi::SQLITE_TEXT => {
+                    let bytes = unsafe { column_bytes(stmt, i, ffi::sqlite3_column_text(stmt, i)) };
                     let text = match std::str::from_utf8(bytes) {
                         Ok(text) => std::borrow::Cow::Borrowed(text),
                         Err(_) => String::from_utf8_lossy(bytes),
@@ -259,7 +445,9 @@ fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> R
                     any_text = true;
                     (TAG_TEXT, utf16_len as f64)
                 }
-                ValueRef::Blob(bytes) => {
+                _ => {
+                    let bytes =
+                        unsafe { column_bytes(stmt, i, ffi::sqlite3_column_blob(stmt, i).cast()) };
                     out.blobs.push(bytes.to_vec());
                     (TAG_BLOB, (out.blobs.len() - 1) as f64)
                 }
@@ -271,10 +459,27 @@ fn encode_rows(stmt: &mut rusqlite::CachedStatement<'_>, out: &mut Encoded) -> R
         out.texts.push(line);
         out.rows += 1;
     }
+    if out.rows == 0 {
+        out.columns = unsafe { ffi::sqlite3_column_count(stmt) } as usize;
+    }
     if !any_text {
         out.texts.clear();
     }
     Ok(())
+}
+
+/// The bytes of a text or blob cell whose data pointer is `data`.
+///
+/// # Safety
+/// `data` must have just been read from column `i` of the current row, and
+/// the slice must be dropped before the statement steps again.
+unsafe fn column_bytes<'a>(stmt: *mut ffi::sqlite3_stmt, i: c_int, data: *const u8) -> &'a [u8] {
+    let len = unsafe { ffi::sqlite3_column_bytes(stmt, i) } as usize;
+    if data.is_null() || len == 0 {
+        &[]
+    } else {
+        unsafe { std::slice::from_raw_parts(data, len) }
+    }
 }
 
 /// Whether a JS number holds the integer exactly (`abs()` would overflow on i64::MIN).
@@ -328,9 +533,8 @@ mod tests {
 
     #[test]
     fn encodes_every_storage_class() {
-        let conn = Connection::open_in_memory().unwrap();
-        let info = StatementInfo::new(
-            "SELECT 1 AS i, 2.5 AS r, 'héllo' AS t, x'0102' AS b, NULL AS n, 9007199254740993 AS big, '😀x' AS e".into(),
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let info = StatementInfo::new(0, "SELECT 1 AS i, 2.5 AS r, 'héllo' AS t, x'0102' AS b, NULL AS n, 9007199254740993 AS big, '😀x' AS e".into(),
             true,
         );
         let enc = run(&conn, &info, &[], None, false).unwrap();
@@ -354,10 +558,10 @@ mod tests {
 
     #[test]
     fn column_names_are_sent_once_then_again_after_alter_table() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
         conn.execute_batch("CREATE TABLE t(a); INSERT INTO t VALUES (1);")
             .unwrap();
-        let info = StatementInfo::new("SELECT * FROM t".into(), true);
+        let info = StatementInfo::new(0, "SELECT * FROM t".into(), true);
         assert!(run(&conn, &info, &[], None, false)
             .unwrap()
             .column_names
@@ -377,8 +581,8 @@ mod tests {
 
     #[test]
     fn integral_numbers_bind_as_integer() {
-        let conn = Connection::open_in_memory().unwrap();
-        let info = StatementInfo::new("SELECT typeof(?), typeof(?), ?".into(), true);
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let info = StatementInfo::new(0, "SELECT typeof(?), typeof(?), ?".into(), true);
         let enc = run(
             &conn,
             &info,
@@ -400,8 +604,8 @@ mod tests {
 
     #[test]
     fn wrong_parameter_count_is_a_usage_error() {
-        let conn = Connection::open_in_memory().unwrap();
-        let info = StatementInfo::new("SELECT ?".into(), true);
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let info = StatementInfo::new(0, "SELECT ?".into(), true);
         let err = run(&conn, &info, &[], None, false).unwrap_err();
         assert!(matches!(
             err,
@@ -414,10 +618,10 @@ mod tests {
 
     #[test]
     fn write_reports_changes_and_rowid() {
-        let conn = Connection::open_in_memory().unwrap();
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
         conn.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")
             .unwrap();
-        let info = StatementInfo::new("INSERT INTO t(id, v) VALUES (?, ?)".into(), false);
+        let info = StatementInfo::new(0, "INSERT INTO t(id, v) VALUES (?, ?)".into(), false);
         let enc = run(
             &conn,
             &info,
@@ -429,6 +633,44 @@ mod tests {
         assert_eq!(enc.changes, 1);
         assert_eq!(enc.last_insert_rowid, i64::MAX);
         assert_eq!(enc.flags & FLAG_BIG_ROWID, FLAG_BIG_ROWID);
+    }
+
+    #[test]
+    fn prepared_statements_are_bounded_and_reused() {
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let infos: Vec<StatementInfo> = (0..PREPARED_LIMIT as u32 + 10)
+            .map(|id| StatementInfo::new(id, format!("SELECT {id} + ?"), true))
+            .collect();
+        for info in infos.iter().chain(infos.iter().take(3)) {
+            let enc = run(&conn, info, &[Param::Integer(1)], None, false).unwrap();
+            assert_eq!(enc.cells, vec![f64::from(info.id + 1)]);
+        }
+        assert_eq!(
+            conn.prepared.borrow().iter().flatten().count(),
+            PREPARED_LIMIT
+        );
+        // The least recently used went first: the last statement run is still there.
+        assert!(conn.prepared.borrow()[PREPARED_LIMIT + 9].is_some());
+    }
+
+    #[test]
+    fn sqlite_errors_keep_their_extended_code_and_leave_the_statement_usable() {
+        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        conn.execute_batch("CREATE TABLE t(v UNIQUE)").unwrap();
+        let insert = StatementInfo::new(0, "INSERT INTO t(v) VALUES (?)".into(), false);
+        run(&conn, &insert, &[Param::Text("a".into())], None, false).unwrap();
+        let err = run(&conn, &insert, &[Param::Text("a".into())], None, false).unwrap_err();
+        assert!(
+            matches!(&err, Error::Sqlite { code: "SQLITE_CONSTRAINT_UNIQUE", message, .. } if message.contains("t.v")),
+            "{err:?}"
+        );
+        run(&conn, &insert, &[Param::Text("b".into())], None, false).unwrap();
+        let missing = StatementInfo::new(1, "SELECT * FROM nowhere".into(), true);
+        let err = run(&conn, &missing, &[], None, false).unwrap_err();
+        assert!(
+            matches!(&err, Error::Sqlite { code: "SQLITE_ERROR", message, .. } if message.contains("no such table")),
+            "{err:?}"
+        );
     }
 
     #[test]

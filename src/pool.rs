@@ -12,7 +12,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use rusqlite::{Connection, InterruptHandle, OpenFlags};
 
 use crate::error::{code_name, Error, Result};
-use crate::exec::{self, Budget, Encoded, Param, StatementInfo};
+use crate::exec::{self, Budget, Conn, Encoded, Param, StatementInfo};
 
 const NO_DEADLINE: u64 = u64::MAX;
 
@@ -63,7 +63,7 @@ pub struct Info {
 
 /// A connection shared between the JS thread (inline runs) and one worker.
 struct Slot {
-    conn: Mutex<Connection>,
+    conn: Mutex<Conn>,
     /// Nanoseconds since `epoch` after which the progress handler interrupts.
     deadline: Arc<AtomicU64>,
     epoch: Instant,
@@ -83,7 +83,7 @@ impl Slot {
             }),
         )?;
         Ok(Slot {
-            conn: Mutex::new(conn),
+            conn: Mutex::new(Conn::new(conn)),
             deadline,
             epoch,
             budget,
@@ -106,7 +106,7 @@ impl Budget for Slot {
 }
 
 /// A unit of work for a worker; `None` means the pool closed before it ran.
-type Job = Box<dyn FnOnce(Option<&Connection>) + Send>;
+type Job = Box<dyn FnOnce(Option<&Conn>) + Send>;
 
 struct Queue {
     jobs: Mutex<VecDeque<Job>>,
@@ -409,7 +409,7 @@ impl Pool {
             None => self.inline_reader.conn.lock(),
         };
         let (readonly, params) = {
-            let stmt = conn.prepare_cached(sql)?;
+            let stmt = conn.prepare(sql)?;
             let params = (1..=stmt.parameter_count())
                 .map(|i| stmt.parameter_name(i).map(str::to_owned))
                 .collect();
@@ -417,9 +417,10 @@ impl Pool {
         };
         drop(conn);
         let mut statements = self.statements.write();
-        statements.push(Arc::new(StatementInfo::new(sql.to_owned(), readonly)));
+        let id = statements.len() as u32;
+        statements.push(Arc::new(StatementInfo::new(id, sql.to_owned(), readonly)));
         Ok(Registered {
-            id: (statements.len() - 1) as u32,
+            id,
             readonly,
             params,
         })
@@ -536,7 +537,7 @@ impl Pool {
     fn submit<T: Send + 'static>(
         &self,
         target: Target,
-        work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        work: impl FnOnce(&Conn) -> Result<T> + Send + 'static,
         done: impl FnOnce(Result<T>) + Send + 'static,
     ) {
         let path = self.path.clone();
@@ -738,7 +739,6 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         Connection::open_with_flags(abs, flags)
     }
     .map_err(|e| connection_error(abs, e.into()))?;
-    conn.set_prepared_statement_cache_capacity(128);
     register_functions(&conn)?;
     // The JS thread must never sleep in SQLite's busy handler: BUSY is
     // answered by moving the work to a worker, which retries with backoff.
