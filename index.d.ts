@@ -378,7 +378,10 @@ export interface Manager<T extends TableTypes = GenericTable> extends QuerySet<T
   create(data: T['insert']): Promise<T['row']>;
   getOrCreate(lookup: Filter<T>, options?: { defaults?: Partial<T['insert']> }): Promise<[T['row'], boolean]>;
   updateOrCreate(lookup: Filter<T>, options?: { defaults?: Partial<T['insert']>; createDefaults?: Partial<T['insert']> }): Promise<[T['row'], boolean]>;
-  /** Inserts rows, many per statement, in one transaction; returns them as stored (skipped conflicts left out). */
+  /**
+   * Inserts rows, many per statement, in one transaction. Returns each row as given plus the columns the
+   * database filled (key, defaults), as Django does; with a conflict option, the rows as stored (skipped ones left out).
+   */
   bulkCreate(rows: T['insert'][], options?: BulkCreateOptions<T>): Promise<T['row'][]>;
   /** Writes `fields` of each row, found by its key, in one transaction; resolves to how many rows matched. */
   bulkUpdate<K extends Fields<T>>(rows: (Partial<T['row']> & Pick<T['row'], K>)[], fields: K[]): Promise<number>;

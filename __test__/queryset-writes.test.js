@@ -39,6 +39,13 @@ test('bulkCreate batches rows under the limit, keeps input order and fills defau
       ['c@x', 8],
     ],
   );
+  // Rows come back as given (not read back), plus what the database filled in.
+  const given = await User.objects.bulkCreate([{ email: 'g@x', joined: '2022-02-02 10:00:00', visits: 3 }]);
+  assert.deepEqual(given, [{ email: 'g@x', joined: '2022-02-02 10:00:00', visits: 3, id: 1238, name: null }]);
+  assert.deepEqual(await User.objects.get({ email: 'g@x' }), { id: 1238, email: 'g@x', name: null, visits: 3, joined: new Date('2022-02-02T10:00:00Z') });
+  const whole = { id: 5000, email: 'whole@x', name: 'W', visits: 1, joined: new Date('2023-03-03T00:00:00Z') };
+  assert.deepEqual(await User.objects.bulkCreate([whole]), [whole]);
+  assert.deepEqual(await User.objects.get({ id: 5000 }), whole);
   // Wide rows: 32766 parameters / 5 fields per row, more rows than one statement takes.
   const wide = Array.from({ length: 7000 }, (_, i) => ({ email: `w${i}@x`, name: 'w', visits: i, joined: new Date(Date.UTC(2021, 0, 1, 0, 0, i % 60)), id: 10000 + i }));
   assert.equal((await User.objects.bulkCreate(wide)).length, 7000);

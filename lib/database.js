@@ -12,11 +12,12 @@ const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 // before it is tried inline again (its cost may depend on the parameters).
 const SLOW_RUNS = 32;
 const DEFAULT_BUDGET_MS = 4;
-// Up to this many numeric parameters travel in the scratch buffer instead of
-// a JS array (see runInline).
-const MAX_SCRATCH_PARAMS = 64;
+// Where parameters travel in the scratch buffer (see scratchParams), and their kinds.
 const PARAM_COUNT_SLOT = 6;
 const FIRST_PARAM_SLOT = 8;
+const PARAM_NULL = 0;
+const PARAM_NUMBER = 1;
+const PARAM_TEXT = 2;
 
 // The scratch buffer inline runs write into. One per module instance is enough:
 // a run and its decoding happen synchronously on the JS thread.
@@ -180,18 +181,38 @@ class Executor {
   }
 }
 
-/** Stores all-numeric parameters in the scratch buffer; returns what to pass as `params`. */
+/**
+ * Stores parameters in the scratch buffer for runInline: their count, each
+ * value (a number, or a text's length) and each kind; returns their texts
+ * concatenated (null when none), or `args` itself when some value has no
+ * scratch form (a bigint, a Buffer) and must cross as an array.
+ */
 function scratchParams(args) {
   if (args === undefined) {
     SCRATCH_F64[PARAM_COUNT_SLOT] = 0;
     return null;
   }
   const n = args.length;
-  if (n > MAX_SCRATCH_PARAMS) return args;
-  for (let i = 0; i < n; i++) if (typeof args[i] !== 'number') return args;
-  for (let i = 0; i < n; i++) SCRATCH_F64[FIRST_PARAM_SLOT + i] = args[i];
+  const kindsAt = (FIRST_PARAM_SLOT + n) * 8;
+  if (kindsAt + n > SCRATCH.byteLength) return args;
+  let texts = null;
+  for (let i = 0; i < n; i++) {
+    const value = args[i];
+    if (typeof value === 'number') {
+      SCRATCH_F64[FIRST_PARAM_SLOT + i] = value;
+      SCRATCH_U8[kindsAt + i] = PARAM_NUMBER;
+    } else if (typeof value === 'string') {
+      SCRATCH_F64[FIRST_PARAM_SLOT + i] = value.length;
+      SCRATCH_U8[kindsAt + i] = PARAM_TEXT;
+      texts = texts === null ? value : texts + value;
+    } else if (value === null) {
+      SCRATCH_U8[kindsAt + i] = PARAM_NULL;
+    } else {
+      return args;
+    }
+  }
   SCRATCH_F64[PARAM_COUNT_SLOT] = n;
-  return null;
+  return texts;
 }
 
 function rowsOf(result) {

@@ -258,10 +258,12 @@ class Manager {
 
   /**
    * Inserts many rows in one transaction, several per INSERT (`batchSize`,
-   * 100 by default, always under SQLite's parameter limit). Returns the rows as stored; with
-   * `ignoreConflicts`, rows skipped on a conflict are not among them; with
-   * `updateConflicts`, rows that met a conflict on `uniqueFields` get
-   * `updateFields` overwritten and are returned as updated.
+   * 100 by default, always under SQLite's parameter limit). Returns each
+   * row as given plus the columns the database filled (key, defaults,
+   * generated), as Django does. With `ignoreConflicts` or `updateConflicts`
+   * the rows come back as stored: rows skipped on a conflict are not among
+   * them, and rows that met a conflict on `uniqueFields` get `updateFields`
+   * overwritten and are returned as updated.
    */
   async bulkCreate(rows, { batchSize, ignoreConflicts = false, updateConflicts = false, uniqueFields, updateFields } = {}) {
     const model = this.model;
@@ -319,7 +321,14 @@ class Manager {
       return model.bindValue(row[fields[slot % fields.length]], column, asText);
     });
     const result = await model.db.run(compiled.sql, args);
-    return model.decodeRows(result.rows, compiled);
+    const filled = model.decodeRows(result.rows, compiled);
+    if (conflict !== null) return filled;
+    // As Django: each row as given, plus what the database filled in.
+    return rows.map((row, r) => {
+      const out = {};
+      for (const field of fields) out[field] = row[field];
+      return filled.length ? Object.assign(out, filled[r]) : out;
+    });
   }
 
   /**

@@ -71,11 +71,63 @@ fn slot(scratch: &[u8], index: usize) -> f64 {
         .map_or(0.0, |b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
 }
 
-fn numeric_params(scratch: &[u8]) -> Vec<Param> {
+const PARAM_NULL: u8 = 0;
+const PARAM_NUMBER: u8 = 1;
+const PARAM_TEXT: u8 = 2;
+
+/// Parameters the JS layer stored in the scratch buffer: slot 6 holds their
+/// count n, slots 8.. their values (a number, or a text's length in UTF-16
+/// units) and the n bytes after those slots their kinds. Their texts arrive
+/// as one concatenated string, so a statement with many text parameters
+/// crosses with one N-API call instead of several per parameter.
+fn scratch_params(scratch: &[u8], texts: Option<String>) -> napi::Result<Vec<Param>> {
+    let bad = || {
+        to_js(Error::usage(
+            "INTERNAL",
+            "scratch parameters do not match their texts; this is a NOORMME bug",
+        ))
+    };
     let count = slot(scratch, 6) as usize;
-    (0..count)
-        .map(|i| Param::from_f64(slot(scratch, HEADER_SLOTS + i)))
-        .collect()
+    let kinds_at = (HEADER_SLOTS + count) * 8;
+    let kinds = scratch.get(kinds_at..kinds_at + count).ok_or_else(bad)?;
+    let texts = texts.unwrap_or_default();
+    let ascii = texts.is_ascii();
+    let mut rest = texts.as_str();
+    let mut out = Vec::with_capacity(count);
+    for (i, &kind) in kinds.iter().enumerate() {
+        let value = slot(scratch, HEADER_SLOTS + i);
+        out.push(match kind {
+            PARAM_NULL => Param::Null,
+            PARAM_NUMBER => Param::from_f64(value),
+            PARAM_TEXT => {
+                let units = value as usize;
+                let bytes = if ascii {
+                    units
+                } else {
+                    utf8_len_of_utf16_prefix(rest, units)
+                };
+                let (text, after) = rest.split_at_checked(bytes).ok_or_else(bad)?;
+                rest = after;
+                Param::Text(text.to_owned())
+            }
+            _ => return Err(bad()),
+        });
+    }
+    Ok(out)
+}
+
+/// The UTF-8 length of the first `units` UTF-16 code units of `text`.
+fn utf8_len_of_utf16_prefix(text: &str, units: usize) -> usize {
+    let mut seen = 0;
+    let mut bytes = 0;
+    for c in text.chars() {
+        if seen >= units {
+            break;
+        }
+        seen += c.len_utf16();
+        bytes += c.len_utf8();
+    }
+    bytes
 }
 
 /// Checks a `__regex` value when the chain is built, so a bad pattern is a
@@ -256,12 +308,11 @@ pub fn export_run_inline(exports: Object<'_>, env: Env) -> napi::Result<()> {
 }
 
 /// `runInline(handle, id, params, write, scratch)`: runs a registered
-/// statement on the JS thread. The header and cells go into scratch buffer
-/// number `scratch`; the row
-/// strings are returned (a lone string for one row); anything else waits in
-/// `takeExtras()`. When `params` is null, slot 6 of the scratch buffer may
-/// give a count of numeric parameters stored from slot 8 on: the common
-/// lookup-by-key call then crosses without a JS array.
+/// statement on the JS thread. `params` is an array, or null or a string
+/// when the parameters are in the scratch buffer (see `scratch_params`).
+/// The header and cells go into scratch buffer number `scratch`; the row
+/// strings are returned (a lone string for one row); anything else waits
+/// in `takeExtras()`.
 unsafe extern "C" fn run_inline_callback(
     env: sys::napi_env,
     info: sys::napi_callback_info,
@@ -281,7 +332,11 @@ unsafe extern "C" fn run_inline_callback(
             ))?;
             let handle = u32::from_napi_value(env, argv[0])?;
             let id = u32::from_napi_value(env, argv[1])?;
-            let params = Option::<Vec<Unknown<'_>>>::from_napi_value(env, argv[2])?;
+            let params = match Unknown::from_raw_unchecked(env, argv[2]).get_type()? {
+                ValueType::String => Params::Scratch(Some(String::from_napi_value(env, argv[2])?)),
+                ValueType::Null | ValueType::Undefined => Params::Scratch(None),
+                _ => Params::Values(Vec::<Unknown<'_>>::from_napi_value(env, argv[2])?),
+            };
             let write = bool::from_napi_value(env, argv[3])?;
             let scratch = u32::from_napi_value(env, argv[4])?;
             let texts = run_inline(handle, id, params, write, scratch)?;
@@ -301,10 +356,18 @@ unsafe extern "C" fn run_inline_callback(
     ptr::null_mut()
 }
 
+/// How `runInline` got its parameters.
+enum Params<'a> {
+    /// A JS array (when some value has no scratch form: a bigint, a Buffer).
+    Values(Vec<Unknown<'a>>),
+    /// In the scratch buffer, with their texts concatenated.
+    Scratch(Option<String>),
+}
+
 fn run_inline(
     handle: u32,
     id: u32,
-    params: Option<Vec<Unknown<'_>>>,
+    params: Params<'_>,
     write: bool,
     scratch: u32,
 ) -> napi::Result<Option<Either<String, Vec<String>>>> {
@@ -320,8 +383,8 @@ fn run_inline(
     // inside this call, so nothing else reads or writes it meanwhile.
     let scratch = unsafe { std::slice::from_raw_parts_mut(address, length) };
     let params = match params {
-        Some(_) => params_from_js(params)?,
-        None => numeric_params(scratch),
+        Params::Values(values) => params_from_js(Some(values))?,
+        Params::Scratch(texts) => scratch_params(scratch, texts)?,
     };
     let target = if write { Target::Write } else { Target::Read };
     let mut enc = opened.pool.run_inline(id, &params, target).map_err(to_js)?;
@@ -499,5 +562,66 @@ impl NativePool {
     #[napi]
     pub fn close(&self) {
         self.opened.pool.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scratch layout the JS layer writes for `values` (None for null).
+    fn layout(values: &[Option<Result<f64, &str>>]) -> (Vec<u8>, Option<String>) {
+        let n = values.len();
+        let mut scratch = vec![0u8; (HEADER_SLOTS + n) * 8 + n];
+        scratch[6 * 8..7 * 8].copy_from_slice(&(n as f64).to_le_bytes());
+        let mut texts: Option<String> = None;
+        for (i, v) in values.iter().enumerate() {
+            let (value, kind) = match v {
+                None => (0.0, PARAM_NULL),
+                Some(Ok(n)) => (*n, PARAM_NUMBER),
+                Some(Err(t)) => {
+                    texts.get_or_insert_with(String::new).push_str(t);
+                    (t.encode_utf16().count() as f64, PARAM_TEXT)
+                }
+            };
+            let at = (HEADER_SLOTS + i) * 8;
+            scratch[at..at + 8].copy_from_slice(&value.to_le_bytes());
+            scratch[(HEADER_SLOTS + n) * 8 + i] = kind;
+        }
+        (scratch, texts)
+    }
+
+    #[test]
+    fn scratch_params_split_the_texts_by_utf16_length() {
+        let (scratch, texts) = layout(&[
+            Some(Err("ANTÔNIO")),
+            Some(Ok(3.0)),
+            None,
+            Some(Err("😀x")),
+            Some(Err("")),
+            Some(Ok(2.5)),
+            Some(Err("plain")),
+        ]);
+        let params = scratch_params(&scratch, texts).unwrap();
+        assert_eq!(
+            params,
+            vec![
+                Param::Text("ANTÔNIO".into()),
+                Param::Integer(3),
+                Param::Null,
+                Param::Text("😀x".into()),
+                Param::Text(String::new()),
+                Param::Real(2.5),
+                Param::Text("plain".into()),
+            ]
+        );
+        let (scratch, texts) = layout(&[Some(Err("ab")), Some(Ok(1.0))]);
+        assert_eq!(
+            scratch_params(&scratch, texts).unwrap(),
+            vec![Param::Text("ab".into()), Param::Integer(1)]
+        );
+        // Texts shorter than their lengths say are refused, not read past.
+        let (scratch, _) = layout(&[Some(Err("abc"))]);
+        assert!(scratch_params(&scratch, Some("ab".into())).is_err());
     }
 }

@@ -1504,7 +1504,16 @@ fn writable_column<'t>(
 
 /// `RETURNING` every visible column, and the output columns that go with it.
 fn returning(table: &Table) -> (String, OutputColumns) {
-    let visible: Vec<&crate::schema::Column> = table.columns.iter().filter(|c| !c.hidden).collect();
+    returning_except(table, &[])
+}
+
+/// `RETURNING` the visible columns not in `given` (empty when there are none).
+fn returning_except(table: &Table, given: &[&crate::schema::Column]) -> (String, OutputColumns) {
+    let visible: Vec<&crate::schema::Column> = table
+        .columns
+        .iter()
+        .filter(|c| !c.hidden && !given.iter().any(|g| g.name == c.name))
+        .collect();
     let sql = visible
         .iter()
         .map(|c| quote(&c.name))
@@ -1641,9 +1650,21 @@ fn bulk_insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Com
             sets.join(", ")
         )
     };
-    let (returning, columns) = returning(table);
+    // Without a conflict clause every row is inserted as given, so only the
+    // columns the database fills (key, defaults, generated) come back, as
+    // Django's bulk_create does; with one, the stored rows come back whole.
+    let (returning, columns) = if conflict.is_null() {
+        returning_except(table, &cols)
+    } else {
+        returning(table)
+    };
+    let returning = if returning.is_empty() {
+        returning
+    } else {
+        format!(" RETURNING {returning}")
+    };
     let sql = format!(
-        "INSERT INTO {} ({}) VALUES {}{on_conflict} RETURNING {returning}",
+        "INSERT INTO {} ({}) VALUES {}{on_conflict}{returning}",
         quote(&table.name),
         cols.iter()
             .map(|col| quote(&col.name))
@@ -1914,8 +1935,19 @@ mod tests {
         let (s, binds) = sql(
             json!({"model": "tags", "mode": "bulk_insert", "fields": ["id", "name"], "rows": 2, "conflict": null}),
         );
-        assert_eq!(s, "INSERT INTO \"tags\" (\"id\", \"name\") VALUES (?1, ?2), (?3, ?4) RETURNING \"id\", \"name\", \"meta\"");
+        assert_eq!(
+            s,
+            "INSERT INTO \"tags\" (\"id\", \"name\") VALUES (?1, ?2), (?3, ?4) RETURNING \"meta\""
+        );
         assert_eq!(binds, vec![0, 1, 2, 3]);
+        // Every column given: nothing for the database to fill, no RETURNING.
+        let (s, _) = sql(
+            json!({"model": "tags", "mode": "bulk_insert", "fields": ["meta", "id", "name"], "rows": 1, "conflict": null}),
+        );
+        assert_eq!(
+            s,
+            "INSERT INTO \"tags\" (\"meta\", \"id\", \"name\") VALUES (?1, ?2, ?3)"
+        );
         let (s, _) = sql(
             json!({"model": "tags", "mode": "bulk_insert", "fields": ["name"], "rows": 1, "conflict": {"ignore": true}}),
         );
