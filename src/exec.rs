@@ -7,6 +7,7 @@
 //! Text cells live in one string per row; their slot holds the end offset in
 //! UTF-16 units. Blob slots hold an index into a separate list of buffers.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_uint, CStr};
 use std::ptr::NonNull;
@@ -38,18 +39,19 @@ const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 /// A bound parameter, already normalised by the JS layer.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Param {
+pub enum Param<'a> {
     Null,
     Integer(i64),
     Real(f64),
-    Text(String),
+    /// Borrowed when it is a slice of the texts a call brought in one string.
+    Text(Cow<'a, str>),
     Blob(Vec<u8>),
 }
 
-impl Param {
+impl Param<'_> {
     /// JS numbers that are integral bind as INTEGER so `typeof()` and STRICT
     /// tables see what the user meant; everything else binds as REAL.
-    pub fn from_f64(n: f64) -> Param {
+    pub fn from_f64(n: f64) -> Self {
         if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
             Param::Integer(n as i64)
         } else {
@@ -267,7 +269,7 @@ impl std::ops::Deref for Conn {
 pub fn run(
     conn: &Conn,
     info: &StatementInfo,
-    params: &[Param],
+    params: &[Param<'_>],
     budget: Option<&dyn Budget>,
     always_send_names: bool,
 ) -> Result<Encoded> {
@@ -350,7 +352,7 @@ pub fn run(
     Ok(out)
 }
 
-fn bind(conn: &Conn, stmt: *mut ffi::sqlite3_stmt, index: c_int, param: &Param) -> Result<()> {
+fn bind(conn: &Conn, stmt: *mut ffi::sqlite3_stmt, index: c_int, param: &Param<'_>) -> Result<()> {
     // SAFETY: see `run`; lengths come from the Rust values themselves.
     let rc = unsafe {
         match param {

@@ -2,6 +2,7 @@
 //! decisions live in `pool` and `exec`; errors cross as JSON payloads that
 //! index.js turns into typed error classes.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ptr;
@@ -23,7 +24,7 @@ fn to_js(err: Error) -> napi::Error {
 
 /// Parameters by their JS type. (Trying an `Either` of types in turn builds
 /// an error message for each miss: measurable on every string parameter.)
-fn params_from_js(params: Option<Vec<Unknown<'_>>>) -> napi::Result<Vec<Param>> {
+fn params_from_js(params: Option<Vec<Unknown<'_>>>) -> napi::Result<Vec<Param<'static>>> {
     let Some(params) = params else {
         return Ok(Vec::new());
     };
@@ -33,7 +34,7 @@ fn params_from_js(params: Option<Vec<Unknown<'_>>>) -> napi::Result<Vec<Param>> 
         out.push(unsafe {
             match p.get_type()? {
                 ValueType::Number => Param::from_f64(p.cast::<f64>()?),
-                ValueType::String => Param::Text(p.cast::<String>()?),
+                ValueType::String => Param::Text(p.cast::<String>()?.into()),
                 ValueType::BigInt => {
                     let (value, lossless) = p.cast::<BigInt>()?.get_i64();
                     if !lossless {
@@ -80,7 +81,7 @@ const PARAM_TEXT: u8 = 2;
 /// units) and the n bytes after those slots their kinds. Their texts arrive
 /// as one concatenated string, so a statement with many text parameters
 /// crosses with one N-API call instead of several per parameter.
-fn scratch_params(scratch: &[u8], texts: Option<String>) -> napi::Result<Vec<Param>> {
+fn scratch_params<'t>(scratch: &[u8], texts: &'t str) -> napi::Result<Vec<Param<'t>>> {
     let bad = || {
         to_js(Error::usage(
             "INTERNAL",
@@ -90,9 +91,8 @@ fn scratch_params(scratch: &[u8], texts: Option<String>) -> napi::Result<Vec<Par
     let count = slot(scratch, 6) as usize;
     let kinds_at = (HEADER_SLOTS + count) * 8;
     let kinds = scratch.get(kinds_at..kinds_at + count).ok_or_else(bad)?;
-    let texts = texts.unwrap_or_default();
     let ascii = texts.is_ascii();
-    let mut rest = texts.as_str();
+    let mut rest = texts;
     let mut out = Vec::with_capacity(count);
     for (i, &kind) in kinds.iter().enumerate() {
         let value = slot(scratch, HEADER_SLOTS + i);
@@ -108,7 +108,7 @@ fn scratch_params(scratch: &[u8], texts: Option<String>) -> napi::Result<Vec<Par
                 };
                 let (text, after) = rest.split_at_checked(bytes).ok_or_else(bad)?;
                 rest = after;
-                Param::Text(text.to_owned())
+                Param::Text(Cow::Borrowed(text))
             }
             _ => return Err(bad()),
         });
@@ -382,9 +382,13 @@ fn run_inline(
     // SAFETY: the buffer is kept alive by its reference, and the JS thread is
     // inside this call, so nothing else reads or writes it meanwhile.
     let scratch = unsafe { std::slice::from_raw_parts_mut(address, length) };
-    let params = match params {
-        Params::Values(values) => params_from_js(Some(values))?,
-        Params::Scratch(texts) => scratch_params(scratch, texts)?,
+    let (values, texts) = match params {
+        Params::Values(values) => (Some(values), None),
+        Params::Scratch(texts) => (None, texts),
+    };
+    let params = match values {
+        Some(values) => params_from_js(Some(values))?,
+        None => scratch_params(scratch, texts.as_deref().unwrap_or_default())?,
     };
     let target = if write { Target::Write } else { Target::Read };
     let mut enc = opened.pool.run_inline(id, &params, target).map_err(to_js)?;
@@ -602,7 +606,7 @@ mod tests {
             Some(Ok(2.5)),
             Some(Err("plain")),
         ]);
-        let params = scratch_params(&scratch, texts).unwrap();
+        let params = scratch_params(&scratch, texts.as_deref().unwrap_or_default()).unwrap();
         assert_eq!(
             params,
             vec![
@@ -610,18 +614,18 @@ mod tests {
                 Param::Integer(3),
                 Param::Null,
                 Param::Text("😀x".into()),
-                Param::Text(String::new()),
+                Param::Text("".into()),
                 Param::Real(2.5),
                 Param::Text("plain".into()),
             ]
         );
         let (scratch, texts) = layout(&[Some(Err("ab")), Some(Ok(1.0))]);
         assert_eq!(
-            scratch_params(&scratch, texts).unwrap(),
+            scratch_params(&scratch, texts.as_deref().unwrap_or_default()).unwrap(),
             vec![Param::Text("ab".into()), Param::Integer(1)]
         );
         // Texts shorter than their lengths say are refused, not read past.
         let (scratch, _) = layout(&[Some(Err("abc"))]);
-        assert!(scratch_params(&scratch, Some("ab".into())).is_err());
+        assert!(scratch_params(&scratch, "ab").is_err());
     }
 }

@@ -476,7 +476,7 @@ impl Pool {
 
     /// Runs on the calling (JS) thread. `Error::OverBudget` means "run it
     /// with `submit` instead": the connection was busy or the read was slow.
-    pub fn run_inline(&self, id: u32, params: &[Param], target: Target) -> Result<Encoded> {
+    pub fn run_inline(&self, id: u32, params: &[Param<'_>], target: Target) -> Result<Encoded> {
         self.ensure_open()?;
         let info = self.statement(id)?;
         let slot = self.slot_for(target)?;
@@ -498,7 +498,7 @@ impl Pool {
     pub fn run_async(
         &self,
         id: u32,
-        params: Vec<Param>,
+        params: Vec<Param<'static>>,
         target: Target,
         done: impl FnOnce(Result<Encoded>) + Send + 'static,
     ) {
