@@ -6,6 +6,7 @@
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
 const { QuerySet, MAX_GET_RESULTS, runPlan, hasOnlyScalars, isSingleValueKey } = require('./queryset');
 const { KeptPlans } = require('./kept');
+const { bindable } = require('./params');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
 
@@ -316,11 +317,19 @@ class Manager {
   async insertBatch(fields, rows, conflict) {
     const model = this.model;
     const compiled = model.compile({ model: model.name, mode: 'bulk_insert', fields, rows: rows.length, conflict });
-    const args = compiled.binds.map(([slot, column, asText]) => {
-      const row = rows[Math.floor(slot / fields.length)];
-      return model.bindValue(row[fields[slot % fields.length]], column, asText);
-    });
-    const result = await model.db.run(compiled.sql, args);
+    // Slot r * fields.length + j holds row r's field j; the first row's binds name each field's column.
+    const binds = compiled.binds;
+    const width = fields.length;
+    const args = new Array(binds.length);
+    for (let r = 0, i = 0; r < rows.length; r++) {
+      const row = rows[r];
+      for (let j = 0; j < width; j++, i++) {
+        const [, column, asText] = binds[j];
+        args[i] = bindable(model.bindValue(row[fields[j]], column, asText), `parameter ${i + 1}`);
+      }
+    }
+    compiled.statement ??= model.db.statement(compiled.sql);
+    const result = await model.db.runBound(compiled.statement, args);
     const filled = model.decodeRows(result.rows, compiled);
     if (conflict !== null) return filled;
     // As Django: each row as given, plus what the database filled in.
