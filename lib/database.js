@@ -12,7 +12,12 @@ const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 // before it is tried inline again (its cost may depend on the parameters).
 const SLOW_RUNS = 32;
 const DEFAULT_BUDGET_MS = 4;
-// Where parameters travel in the scratch buffer (see scratchParams), and their kinds.
+// Where a call travels in the scratch buffer (see runInline in src/napi_api.rs):
+// the pool, the statement, the connection and the parameters (see
+// scratchParams), with the parameters' kinds.
+const HANDLE_SLOT = 3;
+const STATEMENT_SLOT = 4;
+const WRITE_SLOT = 5;
 const PARAM_COUNT_SLOT = 6;
 const FIRST_PARAM_SLOT = 8;
 const PARAM_NULL = 0;
@@ -139,7 +144,11 @@ class Executor {
     }
     let texts;
     try {
-      texts = runInline(this.handle, stmt.id, scratchParams(args), onWriter, SCRATCH_ID);
+      const params = scratchParams(args);
+      SCRATCH_F64[HANDLE_SLOT] = this.handle;
+      SCRATCH_F64[STATEMENT_SLOT] = stmt.id;
+      SCRATCH_F64[WRITE_SLOT] = onWriter ? 1 : 0;
+      texts = runInline(SCRATCH_ID, params);
     } catch (err) {
       if (isOverBudget(err)) {
         stmt.slowRuns = SLOW_RUNS;

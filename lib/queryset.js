@@ -56,6 +56,10 @@ function runPlan(model, compiled, source, keys, finish) {
   return result instanceof Promise ? result.then(finish) : Promise.resolve(finish(result));
 }
 
+function changesOf(result) {
+  return result.changes;
+}
+
 function invalid(message) {
   return new NoormmeError(message, { code: 'INVALID_LOOKUP_VALUE' });
 }
@@ -808,8 +812,9 @@ class QuerySet {
       if (this.state.empty) return Promise.resolve(0);
       const plan = this.updatePlan(values);
       if (plan !== null) {
-        const source = [...this.state.where[0].plainValues, ...Object.values(values)];
-        return runPlan(this.model, plan, source, null, (r) => r.changes);
+        const source = this.state.where[0].plainValues.slice();
+        for (const field in values) source.push(values[field]);
+        return runPlan(this.model, plan, source, null, changesOf);
       }
       // No async function: an inline write resolves without extra turns.
       const ran = this.run('update', { set: values });

@@ -307,18 +307,20 @@ pub fn export_run_inline(exports: Object<'_>, env: Env) -> napi::Result<()> {
     }
 }
 
-/// `runInline(handle, id, params, write, scratch)`: runs a registered
-/// statement on the JS thread. `params` is an array, or null or a string
-/// when the parameters are in the scratch buffer (see `scratch_params`).
-/// The header and cells go into scratch buffer number `scratch`; the row
-/// strings are returned (a lone string for one row); anything else waits
-/// in `takeExtras()`.
+/// `runInline(scratch, params)`: runs a registered statement on the JS
+/// thread. The call itself is written into scratch buffer number `scratch`
+/// (slot 3 the pool handle, slot 4 the statement id, slot 5 1 for the
+/// writer, slot 6 on the parameters: see `scratch_params`), so it crosses
+/// with two arguments; `params` is null or the parameters' texts, or an
+/// array when some value has no scratch form. The result's header and
+/// cells go into the same buffer; the row strings are returned (a lone
+/// string for one row); anything else waits in `takeExtras()`.
 unsafe extern "C" fn run_inline_callback(
     env: sys::napi_env,
     info: sys::napi_callback_info,
 ) -> sys::napi_value {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut argv = [ptr::null_mut(); 5];
+        let mut argv = [ptr::null_mut(); 2];
         let mut argc = argv.len();
         // SAFETY: `info` is this callback's own; argv has room for argc values.
         unsafe {
@@ -330,16 +332,13 @@ unsafe extern "C" fn run_inline_callback(
                 ptr::null_mut(),
                 ptr::null_mut(),
             ))?;
-            let handle = u32::from_napi_value(env, argv[0])?;
-            let id = u32::from_napi_value(env, argv[1])?;
-            let params = match Unknown::from_raw_unchecked(env, argv[2]).get_type()? {
-                ValueType::String => Params::Scratch(Some(String::from_napi_value(env, argv[2])?)),
+            let scratch = u32::from_napi_value(env, argv[0])?;
+            let params = match Unknown::from_raw_unchecked(env, argv[1]).get_type()? {
+                ValueType::String => Params::Scratch(Some(String::from_napi_value(env, argv[1])?)),
                 ValueType::Null | ValueType::Undefined => Params::Scratch(None),
-                _ => Params::Values(Vec::<Unknown<'_>>::from_napi_value(env, argv[2])?),
+                _ => Params::Values(Vec::<Unknown<'_>>::from_napi_value(env, argv[1])?),
             };
-            let write = bool::from_napi_value(env, argv[3])?;
-            let scratch = u32::from_napi_value(env, argv[4])?;
-            let texts = run_inline(handle, id, params, write, scratch)?;
+            let texts = run_inline(scratch, params)?;
             ToNapiValue::to_napi_value(env, texts)
         }
     }));
@@ -351,7 +350,7 @@ unsafe extern "C" fn run_inline_callback(
             "runInline panicked; this is a NOORMME bug",
         )),
     };
-    // SAFETY: throwing on the JS thread inside this callback.
+    // SAFETY: throwing on the JS thread inside this call.
     unsafe { JsError::from(error).throw_into(env) };
     ptr::null_mut()
 }
@@ -365,13 +364,9 @@ enum Params<'a> {
 }
 
 fn run_inline(
-    handle: u32,
-    id: u32,
-    params: Params<'_>,
-    write: bool,
     scratch: u32,
+    params: Params<'_>,
 ) -> napi::Result<Option<Either<String, Vec<String>>>> {
-    let opened = opened(handle)?;
     let Some((address, length)) = SCRATCHES.with(|s| s.borrow().get(scratch as usize).copied())
     else {
         return Err(to_js(Error::usage(
@@ -382,6 +377,13 @@ fn run_inline(
     // SAFETY: the buffer is kept alive by its reference, and the JS thread is
     // inside this call, so nothing else reads or writes it meanwhile.
     let scratch = unsafe { std::slice::from_raw_parts_mut(address, length) };
+    let opened = opened(slot(scratch, 3) as u32)?;
+    let id = slot(scratch, 4) as u32;
+    let target = if slot(scratch, 5) == 1.0 {
+        Target::Write
+    } else {
+        Target::Read
+    };
     let (values, texts) = match params {
         Params::Values(values) => (Some(values), None),
         Params::Scratch(texts) => (None, texts),
@@ -390,7 +392,6 @@ fn run_inline(
         Some(values) => params_from_js(Some(values))?,
         None => scratch_params(scratch, texts.as_deref().unwrap_or_default())?,
     };
-    let target = if write { Target::Write } else { Target::Read };
     let mut enc = opened.pool.run_inline(id, &params, target).map_err(to_js)?;
     let texts = std::mem::take(&mut enc.texts);
     let fits = enc.byte_len() <= scratch.len();
