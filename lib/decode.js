@@ -123,4 +123,4 @@ function decodeAsync(stmt, extras) {
   return decode(stmt, f, u, extras.texts, extras);
 }
 
-module.exports = { decode, decodeAsync, HEADER_SLOTS, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL };
+module.exports = { propertyKey, decode, decodeAsync, HEADER_SLOTS, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL };
