@@ -3,7 +3,7 @@
 // `in` with a QuerySet, each checked against SQL written by hand.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { NOORMME, F, FieldError, NoormmeError, SqliteError, DoesNotExist, MultipleObjectsReturned } = require('..');
+const { NOORMME, F, Q, FieldError, NoormmeError, SqliteError, DoesNotExist, MultipleObjectsReturned } = require('..');
 const { copyShared, tempDb } = require('./helpers');
 
 const chinook = new NOORMME({ database: copyShared('chinook.sqlite') });
@@ -175,6 +175,21 @@ test('in with a QuerySet runs one query with a subquery', async () => {
   // An empty QuerySet matches nothing; a two-column one is refused.
   assert.deepEqual(await Track.objects.filter({ Album__in: Album.objects.none() }), []);
   assert.throws(() => Track.objects.filter({ Album__in: Album.objects.values('AlbumId', 'Title') }), (e) => e instanceof NoormmeError && /needs exactly one/.test(e.message));
+  // A QuerySet of another database file cannot be a subquery (Django refuses it too);
+  // another NOORMME instance on the same file can.
+  const otherDb = new NOORMME({ database: copyShared('chinook.sqlite') });
+  const sameFile = new NOORMME({ database: chinook.shared.key.slice(3) });
+  try {
+    assert.throws(
+      () => Track.objects.filter({ Album__in: otherDb.model('Album').objects.filter({ ArtistId: 1 }) }),
+      (e) => e.code === 'INVALID_LOOKUP_VALUE' && /another database/.test(e.message),
+    );
+    assert.throws(() => Track.objects.exclude(Q.or({ Album__in: otherDb.model('Album').objects.all() }, { TrackId: 1 })), /another database/);
+    assert.equal(await Track.objects.filter({ Album__in: sameFile.model('Album').objects.filter({ ArtistId: 1 }) }).count(), 18);
+  } finally {
+    otherDb.close();
+    sameFile.close();
+  }
   // Updates and deletes through a subquery touch only the rows it names.
   const Genre = chinook.model('Genre');
   const spare = await Genre.objects.bulkCreate([{ Name: 'zz-1' }, { Name: 'zz-2' }]);

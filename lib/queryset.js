@@ -281,6 +281,19 @@ function exprValues(value, out) {
   }
 }
 
+/**
+ * An `__in` QuerySet becomes a subquery, so it must read the same database
+ * file; as in Django, one from another database has to be evaluated first.
+ */
+function assertSameDatabase(model, node) {
+  for (const c of node.children) {
+    if (c instanceof QNode) assertSameDatabase(model, c);
+    else if (c.value instanceof QuerySet && c.value.model.db.shared !== model.db.shared) {
+      throw invalid(`${c.key}: that QuerySet reads another database (${c.value.model.db.shared.key.slice(3)}); subqueries cannot cross databases, so await it and pass the values instead`);
+    }
+  }
+}
+
 /** Whether a condition can never match (an empty `in` at the top level), so no SQL need run. */
 function alwaysEmpty(node) {
   if (node.connector !== 'and') return false;
@@ -404,6 +417,7 @@ class QuerySet {
       clause = new Clause(kind, null, plain.key, plain.keys, Object.values(conditions[0]));
     } else {
       const q = combine(conditions);
+      assertSameDatabase(this.model, q);
       clause = new Clause(kind, q, `${kind}:${qKey(q)}`, null, null);
     }
     const key = clause.key;
