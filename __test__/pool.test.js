@@ -39,6 +39,7 @@ test('defaults are applied and each is overridable', async () => {
   assert.equal(await pragma('synchronous'), 1); // NORMAL
   assert.equal(await pragma('temp_store'), 2); // MEMORY
   assert.equal(await pragma('journal_size_limit'), 67108864);
+  assert.equal(await pragma('cache_size'), -16000);
   db.close();
   const custom = new NOORMME({ database: tempDb(), pragmas: { foreign_keys: false, synchronous: 'FULL', cache_size: -1000 } });
   const p2 = async (name) => Object.values((await custom.query(`PRAGMA ${name}`))[0])[0];
@@ -63,6 +64,20 @@ test('opening the same path again reuses the open pool', async () => {
   assert.notEqual(c.shared.native, a.shared.native);
   assert.deepEqual(await c.query("SELECT name FROM sqlite_master WHERE type = 'table'"), [{ name: 't' }]);
   c.close();
+});
+
+test('more distinct statements than a connection keeps prepared still run, on every connection', async () => {
+  const db = new NOORMME({ database: tempDb() });
+  await db.exec('CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)');
+  // 300 texts of their own: past the 256 a connection keeps, so the oldest are finalized and prepared again.
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 300; i++) {
+      await db.execute(`INSERT INTO t(v) VALUES (? || '${i}')`, [`r${round}-`]);
+      assert.deepEqual(await db.query(`SELECT count(*) AS n, ${i} AS i FROM t WHERE v = ?`, [`r${round}-${i}`]), [{ n: 1, i }]);
+    }
+  }
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 600 }]);
+  db.close();
 });
 
 test('a reloaded module (Next.js dev) finds the pool through globalThis', () => {
