@@ -146,7 +146,20 @@ test('only() and defer() load part of each row, always with the key', async () =
   assert.deepEqual(Object.keys((await Track.objects.only('Name', 'Composer').defer('Composer').first()) ?? {}), ['TrackId', 'Name']);
   assert.throws(() => Track.objects.only('Nmae'), (e) => e instanceof FieldError && /Did you mean 'Name'/.test(e.message));
   assert.throws(() => Track.objects.only('Name').prefetch('Album'), { code: 'INVALID_QUERY' });
-  assert.throws(() => Track.objects.selectRelated('Album').defer('Name'), { code: 'INVALID_QUERY' });
+  assert.throws(() => Track.objects.prefetch('Album').defer('Name'), { code: 'INVALID_QUERY' });
+  // With selectRelated(), in either order: the chosen fields plus the related object.
+  const expected = (await chinook.query(
+    `SELECT t.TrackId, t.Name, a.AlbumId, a.Title, a.ArtistId, r.ArtistId AS rid, r.Name AS artist
+       FROM Track t JOIN Album a ON a.AlbumId = t.AlbumId JOIN Artist r ON r.ArtistId = a.ArtistId WHERE t.AlbumId = 2 ORDER BY t.TrackId`,
+  )).map((r) => ({ TrackId: r.TrackId, Name: r.Name, Album: { AlbumId: r.AlbumId, Title: r.Title, ArtistId: r.ArtistId, Artist: { ArtistId: r.rid, Name: r.artist } } }));
+  assert.deepEqual(await Track.objects.filter({ AlbumId: 2 }).only('Name').selectRelated('Album__Artist'), expected);
+  assert.deepEqual(await Track.objects.filter({ AlbumId: 2 }).selectRelated('Album__Artist').only('Name'), expected);
+  const slim = await Track.objects.filter({ AlbumId: 2 }).selectRelated('Genre').defer('Composer', 'Bytes', 'UnitPrice', 'Milliseconds', 'MediaTypeId').first();
+  assert.deepEqual(Object.keys(slim), ['TrackId', 'Name', 'AlbumId', 'GenreId', 'Genre']);
+  assert.deepEqual(slim.Genre, (await chinook.query('SELECT g.* FROM Genre g JOIN Track t ON t.GenreId = g.GenreId WHERE t.TrackId = ?', [slim.TrackId]))[0]);
+  // As the right side of __in, whole rows (only() or selectRelated() included) stand for their key.
+  const ac = await Track.objects.filter({ Album__in: chinook.model('Album').objects.filter({ ArtistId: 1 }).only('Title').selectRelated('Artist') }).count();
+  assert.equal(ac, 18);
 });
 
 test('in with a QuerySet runs one query with a subquery', async () => {

@@ -71,7 +71,8 @@ function nestSelected(db, model, rows, paths) {
   const rootFields = model.fields;
   return rows.map((row) => {
     const out = {};
-    for (const f of rootFields) out[f] = row[f];
+    // only()/defer() rows carry some fields: the others stay absent.
+    for (const f of rootFields) if (f in row) out[f] = row[f];
     for (const key of Object.keys(row)) if (!(key in out) && !plans.some((p) => key.startsWith(`${p.path}__`))) out[key] = row[key];
     for (const plan of plans) {
       let parent = out;

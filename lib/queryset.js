@@ -468,7 +468,6 @@ class QuerySet {
   /** Follows forward relations with JOINs: rows get nested objects (`post.author.email`). */
   selectRelated(...paths) {
     const list = fieldNames('selectRelated', paths);
-    this.assertWholeRows('selectRelated');
     const { walk } = require('./prefetch');
     const expanded = [];
     for (const path of list) {
@@ -497,8 +496,13 @@ class QuerySet {
 
   assertWholeRows(method) {
     if (this.state.mode === 'rows' && this.state.fields !== null) {
-      throw new NoormmeError(`${method}() cannot follow only() or defer() yet: load whole rows for relations`, { code: 'INVALID_QUERY' });
+      throw new NoormmeError(`${method}() cannot follow only() or defer() yet: load whole rows for prefetched relations`, { code: 'INVALID_QUERY' });
     }
+  }
+
+  /** Whether rows are whole model rows (all columns, or the ones only()/defer() kept), which selectRelated() extends. */
+  rowsMode() {
+    return this.state.mode === 'rows';
   }
 
   /** Adds computed fields to each row: `annotate({ tracks: Count('Track') })`. */
@@ -560,8 +564,8 @@ class QuerySet {
   }
 
   withColumns(method, keep) {
-    if (this.state.related.length || this.state.prefetches.length) {
-      throw new NoormmeError(`${method}() cannot be combined with selectRelated() or prefetch() yet: load whole rows for those`, { code: 'INVALID_QUERY' });
+    if (this.state.prefetches.length) {
+      throw new NoormmeError(`${method}() cannot be combined with prefetch() yet: load whole rows for prefetched relations`, { code: 'INVALID_QUERY' });
     }
     const identity = this.model.identity ?? [];
     const fields = this.model.meta.columns.filter((c) => !c.hidden && (identity.includes(c.name) || keep(c.name))).map((c) => c.name);
@@ -626,7 +630,7 @@ class QuerySet {
       order: this.effectiveOrder(),
       fields: this.state.fields,
       distinct: this.state.distinct,
-      related: mode === 'select' && this.state.fields === null ? this.state.related : [],
+      related: mode === 'select' && this.rowsMode() ? this.state.related : [],
     };
     const { start, end } = this.state;
     if (end !== null) shape.limit = end - start;
@@ -645,10 +649,11 @@ class QuerySet {
   /** The shape of this QuerySet as the right side of `__in`: one column, the key unless values() chose it. */
   subqueryShape(slots) {
     let qs = this;
-    if (this.state.fields === null) {
+    // Whole rows (only()/defer() included) stand for their key, as in Django.
+    if (this.rowsMode()) {
       const identity = this.model.identity ?? [];
       if (identity.length !== 1) throw invalid(`${this.model.name} has no single-column key: pick the column for __in with valuesList('field', { flat: true })`);
-      qs = this.clone({ fields: identity });
+      qs = this.clone({ fields: identity, related: [] });
     }
     return qs.shape('select', {}, slots).shape;
   }
@@ -745,7 +750,7 @@ class QuerySet {
 
   shapeRows([result, compiled]) {
     let rows = this.model.decodeRows(result.rows, compiled);
-    if (this.state.related.length && this.state.fields === null) {
+    if (this.state.related.length && this.rowsMode()) {
       rows = require('./prefetch').nestSelected(this.model.db, this.model, rows, this.state.related);
     }
     if (this.state.mode === 'list') return rows.map((r) => compiled.columns.map(([key]) => r[key]));
