@@ -145,8 +145,19 @@ test('only() and defer() load part of each row, always with the key', async () =
   // defer() after only() narrows what only() chose.
   assert.deepEqual(Object.keys((await Track.objects.only('Name', 'Composer').defer('Composer').first()) ?? {}), ['TrackId', 'Name']);
   assert.throws(() => Track.objects.only('Nmae'), (e) => e instanceof FieldError && /Did you mean 'Name'/.test(e.message));
-  assert.throws(() => Track.objects.only('Name').prefetch('Album'), { code: 'INVALID_QUERY' });
-  assert.throws(() => Track.objects.prefetch('Album').defer('Name'), { code: 'INVALID_QUERY' });
+  // With prefetch(): the rows also load the columns each relation follows.
+  const albumOf = async (id) => (await chinook.query('SELECT * FROM Album WHERE AlbumId = ?', [id]))[0];
+  const withAlbum = await Track.objects.filter({ AlbumId: 2 }).only('Name').prefetch('Album');
+  const album2 = await albumOf(2);
+  assert.deepEqual(withAlbum, (await chinook.query('SELECT TrackId, Name, AlbumId FROM Track WHERE AlbumId = 2 ORDER BY TrackId')).map((t) => ({ ...t, Album: album2 })));
+  const { Prefetch } = require('..');
+  const albums = await chinook.model('Album').objects.filter({ AlbumId__in: [1, 4] }).defer('Title').prefetch(new Prefetch('Track', { queryset: Track.objects.only('Name').orderBy('-TrackId') }), 'Track__Genre');
+  assert.deepEqual(albums.map((a) => Object.keys(a)), [['AlbumId', 'ArtistId', 'Track'], ['AlbumId', 'ArtistId', 'Track']]);
+  for (const album of albums) {
+    const tracks = await chinook.query('SELECT TrackId, Name, AlbumId, GenreId FROM Track WHERE AlbumId = ? ORDER BY TrackId DESC', [album.AlbumId]);
+    assert.deepEqual(album.Track.map(({ Genre, ...t }) => t), tracks);
+    for (const t of album.Track) assert.equal(t.Genre.GenreId, tracks.find((x) => x.TrackId === t.TrackId).GenreId);
+  }
   // With selectRelated(), in either order: the chosen fields plus the related object.
   const expected = (await chinook.query(
     `SELECT t.TrackId, t.Name, a.AlbumId, a.Title, a.ArtistId, r.ArtistId AS rid, r.Name AS artist

@@ -131,11 +131,23 @@ async function prefetchRelated(db, model, rows, lookups) {
   for (const { name, own, nested } of byFirst.values()) {
     const rel = relationOf(model, name);
     const target = db.model(rel.target);
-    const base = own && own.queryset ? own.queryset : target.objects.all();
+    // A queryset narrowed by only()/defer() still loads the columns this
+    // relation groups by and those the nested lookups follow.
+    const base = (own && own.queryset ? own.queryset : target.objects.all()).including([...rel.targetColumns, ...columnsFor(target, nested)]);
     const attr = own && own.toAttr ? own.toAttr : rel.name;
     const related = await loadRelation(db, rel, target, base, rows, attr);
     await prefetchRelated(db, target, related, nested);
   }
+}
+
+/** The columns of `model` rows that `lookups` (paths or Prefetch) follow from them. */
+function columnsFor(model, lookups) {
+  const columns = new Set();
+  for (const lookup of lookups) {
+    const path = lookup instanceof Prefetch ? lookup.lookup : lookup;
+    for (const c of relationOf(model, path.split('__')[0]).columns) columns.add(c);
+  }
+  return [...columns];
 }
 
 /** Loads one relation for `rows`, attaches it as `attr`, returns the distinct related rows. */
@@ -191,4 +203,4 @@ async function loadRelation(db, rel, target, sliced, rows, attr) {
   return found;
 }
 
-module.exports = { Prefetch, prefetchRelated, nestSelected, walk };
+module.exports = { Prefetch, prefetchRelated, nestSelected, walk, columnsFor };

@@ -465,6 +465,14 @@ class QuerySet {
     return this.clone({ distinct: true });
   }
 
+  /** This QuerySet, with `columns` added to what only()/defer() chose (whole rows already have them). */
+  including(columns) {
+    const chosen = this.state.fields;
+    if (!this.rowsMode() || chosen === null || columns.every((c) => chosen.includes(c))) return this;
+    const fields = this.model.meta.columns.filter((c) => !c.hidden && (chosen.includes(c.name) || columns.includes(c.name))).map((c) => c.name);
+    return this.clone({ fields });
+  }
+
   /** Follows forward relations with JOINs: rows get nested objects (`post.author.email`). */
   selectRelated(...paths) {
     const list = fieldNames('selectRelated', paths);
@@ -483,7 +491,6 @@ class QuerySet {
 
   /** Loads relations of any kind with one extra query per level: `prefetch('posts', 'posts__tags')`. */
   prefetch(...lookups) {
-    this.assertWholeRows('prefetch');
     const { Prefetch, walk } = require('./prefetch');
     for (const lookup of lookups.flat()) {
       if (!(lookup instanceof Prefetch) && (typeof lookup !== 'string' || lookup === '')) {
@@ -492,12 +499,6 @@ class QuerySet {
       walk(this.model.db, this.model, lookup instanceof Prefetch ? lookup.lookup : lookup);
     }
     return this.clone({ prefetches: [...this.state.prefetches, ...lookups.flat()] });
-  }
-
-  assertWholeRows(method) {
-    if (this.state.mode === 'rows' && this.state.fields !== null) {
-      throw new NoormmeError(`${method}() cannot follow only() or defer() yet: load whole rows for prefetched relations`, { code: 'INVALID_QUERY' });
-    }
   }
 
   /** Whether rows are whole model rows (all columns, or the ones only()/defer() kept), which selectRelated() extends. */
@@ -552,7 +553,7 @@ class QuerySet {
   only(...fields) {
     const list = fieldNames('only', fields);
     for (const f of list) this.model.field(f);
-    return this.withColumns('only', (name) => list.includes(name));
+    return this.withColumns((name) => list.includes(name));
   }
 
   /** Rows without these fields (the key always stays): `defer('body')`. */
@@ -560,13 +561,10 @@ class QuerySet {
     const list = fieldNames('defer', fields);
     for (const f of list) this.model.field(f);
     const current = this.state.mode === 'rows' && this.state.fields !== null ? this.state.fields : null;
-    return this.withColumns('defer', (name) => !list.includes(name) && (current === null || current.includes(name)));
+    return this.withColumns((name) => !list.includes(name) && (current === null || current.includes(name)));
   }
 
-  withColumns(method, keep) {
-    if (this.state.prefetches.length) {
-      throw new NoormmeError(`${method}() cannot be combined with prefetch() yet: load whole rows for prefetched relations`, { code: 'INVALID_QUERY' });
-    }
+  withColumns(keep) {
     const identity = this.model.identity ?? [];
     const fields = this.model.meta.columns.filter((c) => !c.hidden && (identity.includes(c.name) || keep(c.name))).map((c) => c.name);
     return this.clone({ fields, mode: 'rows' });
@@ -738,10 +736,15 @@ class QuerySet {
     if (this.state.empty) return [];
     const guard = this.model.db.nPlusOne;
     if (guard) guard.observe(this.model.db, this.model, this.key('select', extra), this.state);
-    const ran = this.run('select', extra);
-    const shaped = ran instanceof Promise ? ran.then((r) => this.shapeRows(r)) : this.shapeRows(ran);
-    if (this.state.prefetches.length === 0 || this.state.fields !== null) return shaped;
-    const { prefetchRelated } = require('./prefetch');
+    if (this.state.prefetches.length === 0 || !this.rowsMode()) {
+      const ran = this.run('select', extra);
+      return ran instanceof Promise ? ran.then((r) => this.shapeRows(r)) : this.shapeRows(ran);
+    }
+    const { prefetchRelated, columnsFor } = require('./prefetch');
+    // only()/defer() rows also load the columns their prefetched relations follow.
+    const source = this.including(columnsFor(this.model, this.state.prefetches));
+    const ran = source.run('select', extra);
+    const shaped = ran instanceof Promise ? ran.then((r) => source.shapeRows(r)) : source.shapeRows(ran);
     return Promise.resolve(shaped).then(async (rows) => {
       await prefetchRelated(this.model.db, this.model, rows, this.state.prefetches);
       return rows;
