@@ -6,7 +6,7 @@
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
 const { QuerySet, MAX_GET_RESULTS, runPlan, hasOnlyScalars, isSingleValueKey } = require('./queryset');
 const { KeptPlans } = require('./kept');
-const { bindable } = require('./params');
+const { bindable, encodeWith, assertValidDate } = require('./params');
 const { propertyKey } = require('./decode');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
@@ -57,6 +57,7 @@ class Model {
       compiled.decoders = null;
       compiled.statement = null;
       compiled.merge = null;
+      compiled.encoders = null;
       this.compiledCache.set(key, compiled);
     }
     return compiled;
@@ -71,19 +72,20 @@ class Model {
 
   /** A value ready to bind where it meets `column` ([table, name]), in that column's storage format. */
   bindValue(value, column, asText) {
-    if (value instanceof Date && Number.isNaN(value.getTime())) {
-      throw new NoormmeError('an invalid Date cannot be compared or stored', { code: 'INVALID_PARAMETER' });
-    }
     if (asText) {
+      assertValidDate(value);
       if (typeof value === 'string') return value;
       if (value instanceof Date) return value.toISOString();
       if (value === null || typeof value === 'object') throw new NoormmeError(`text lookups take strings, got ${value === null ? 'null' : typeof value}`, { code: 'INVALID_LOOKUP_VALUE' });
       return String(value);
     }
-    if (column === null || value === null) return value;
+    return encodeWith(value, column === null ? null : this.encoderOf(column));
+  }
+
+  /** The function that turns values into `column`'s ([table, name]) storage format, or null when they bind as they are. */
+  encoderOf(column) {
     const owner = column[0] === this.name ? this : this.db.model(column[0]);
-    const encode = owner.encoders.get(column[1]);
-    return encode ? encode(value) : value;
+    return owner.encoders.get(column[1]) ?? null;
   }
 
   /** Applies value policies to rows a compiled query returned (in place). */
@@ -169,10 +171,20 @@ const TERMINAL = ['first', 'last', 'get', 'count', 'exists', 'update', 'delete',
 class Manager {
   constructor(model) {
     this.model = model;
+    this.base = null;
   }
 
   queryset() {
-    return new QuerySet(this.model);
+    // QuerySets are immutable, so one unfiltered QuerySet starts every chain.
+    return (this.base ??= new QuerySet(this.model));
+  }
+
+  filter(...conditions) {
+    return this.queryset().where('filter', conditions);
+  }
+
+  exclude(...conditions) {
+    return this.queryset().where('exclude', conditions);
   }
 
   then(resolve, reject) {

@@ -37,6 +37,18 @@ function bindable(value, label) {
   }
 }
 
+function assertValidDate(value) {
+  if (value instanceof Date && Number.isNaN(value.getTime())) {
+    throw new NoormmeError('an invalid Date cannot be compared or stored', { code: 'INVALID_PARAMETER' });
+  }
+}
+
+/** `value` in a column's storage format, through its encoder (null: as it is). */
+function encodeWith(value, encode) {
+  assertValidDate(value);
+  return encode === null || value === null ? value : encode(value);
+}
+
 /**
  * Turns `params` (an array for `?`, or an object for `:name`/`@name`/`$name`)
  * into the positional list the statement expects.
@@ -82,4 +94,4 @@ function bindArgs(stmt, params) {
   return out;
 }
 
-module.exports = { bindArgs, bindable };
+module.exports = { bindArgs, bindable, encodeWith, assertValidDate };

@@ -6,7 +6,7 @@
 // and its prepared statement.
 
 const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
-const { bindable } = require('./params');
+const { bindable, encodeWith } = require('./params');
 const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, OrderExpr, isExpression, toQ } = require('./expressions');
 
 const CHUNK = 500;
@@ -41,6 +41,8 @@ function describe(value) {
  */
 function runPlan(model, compiled, source, keys, finish) {
   const binds = compiled.binds;
+  // Each slot's encoder, found once per plan rather than on every call.
+  const encoders = (compiled.encoders ??= binds.map(([, column, asText]) => (asText || column === null ? null : model.encoderOf(column))));
   const args = new Array(binds.length);
   for (let i = 0; i < binds.length; i++) {
     const [slot, column, asText] = binds[i];
@@ -48,7 +50,7 @@ function runPlan(model, compiled, source, keys, finish) {
     let value = source[key];
     if (value instanceof ValueExpr) value = value.value;
     if (value === undefined) throw new NoormmeError(`${key} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
-    args[i] = bindable(model.bindValue(value, column, asText), `parameter ${i + 1}`);
+    args[i] = bindable(asText ? model.bindValue(value, column, true) : encodeWith(value, encoders[i]), `parameter ${i + 1}`);
   }
   const db = model.db;
   compiled.statement ??= db.statement(compiled.sql);
