@@ -113,6 +113,26 @@ test('a slow read leaves the event loop free and runs on a reader', async () => 
   db.close();
 });
 
+test('a write that stays over the budget moves to the writer thread; quick writes stay inline', async () => {
+  const runs = [];
+  const db = new NOORMME({ database: tempDb(), log: (e) => runs.push(e) });
+  await db.exec('CREATE TABLE t(n INTEGER)');
+  // About 30 ms of SQLite work for 300 rows.
+  const heavy = 'INSERT INTO t SELECT i FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000) SELECT i FROM c) WHERE i % 1000 = 0';
+  const quick = 'INSERT INTO t(n) VALUES (?)';
+  runs.length = 0;
+  for (let i = 0; i < 4; i++) {
+    await db.execute(heavy);
+    await db.execute(quick, [i]);
+  }
+  const where = (sql) => runs.filter((e) => e.sql === sql).map((e) => e.where);
+  // Two slow runs in a row (one could be a WAL checkpoint): then the writer thread.
+  assert.deepEqual(where(heavy), ['inline', 'inline', 'writer', 'writer']);
+  assert.deepEqual(where(quick), ['inline', 'inline', 'inline', 'inline']);
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 4 * 300 + 4 }]);
+  db.close();
+});
+
 test('the WAL is checkpointed when writes go quiet', async () => {
   const file = tempDb();
   const db = new NOORMME({ database: file, checkpointIntervalMs: 50 });
