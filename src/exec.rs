@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_uint, CStr};
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use rusqlite::{ffi, Connection};
@@ -133,8 +133,11 @@ impl Encoded {
 
 /// How long a read may run inline before it is stopped and moved off-thread.
 pub trait Budget {
+    /// Starts watching a run; a read is stopped once past the budget.
     fn arm(&self, readonly: bool);
-    fn disarm(&self);
+    /// Stops watching; returns how long the run took from its first progress
+    /// check on (zero when it ended before one: under ~1,000 VM steps).
+    fn disarm(&self) -> Duration;
 }
 
 /// How many statements one connection keeps prepared before it finalizes
@@ -273,8 +276,6 @@ pub fn run(
     budget: Option<&dyn Budget>,
     always_send_names: bool,
 ) -> Result<Encoded> {
-    // Only writes need their duration: it decides whether they stay inline.
-    let started = (!info.readonly).then(Instant::now);
     let stmt = conn.statement(info)?;
     let raw = stmt.as_ptr();
     // SAFETY: `raw` is a live statement of `conn`, used only under its mutex;
@@ -301,8 +302,9 @@ pub fn run(
             b.arm(info.readonly);
         }
         let stepped = encode_rows(conn, raw, &mut out);
+        // A write's duration decides whether it stays inline.
         if let Some(b) = budget {
-            b.disarm();
+            out.elapsed_us = b.disarm().as_secs_f64() * 1e6;
         }
         stepped
     });
@@ -313,7 +315,8 @@ pub fn run(
         ffi::sqlite3_clear_bindings(raw);
     }
     stepped?;
-    let names_changed = {
+    // A statement without result columns (most writes) has no names to send.
+    let names_changed = out.columns > 0 && {
         let mut sent = info.sent_columns.lock();
         let same = !always_send_names
             && sent.as_ref().is_some_and(|names| {
@@ -348,7 +351,6 @@ pub fn run(
     if !out.blobs.is_empty() {
         out.flags |= FLAG_BLOBS;
     }
-    out.elapsed_us = started.map_or(0.0, |t| t.elapsed().as_secs_f64() * 1e6);
     Ok(out)
 }
 

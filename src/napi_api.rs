@@ -81,22 +81,22 @@ const PARAM_TEXT: u8 = 2;
 /// units) and the n bytes after those slots their kinds. Their texts arrive
 /// as one concatenated string, so a statement with many text parameters
 /// crosses with one N-API call instead of several per parameter.
-fn scratch_params<'t>(scratch: &[u8], texts: &'t str) -> napi::Result<Vec<Param<'t>>> {
+/// The parameters are written into `out`, which holds `scratch_param_count()` of them.
+fn scratch_params<'t>(scratch: &[u8], texts: &'t str, out: &mut [Param<'t>]) -> napi::Result<()> {
     let bad = || {
         to_js(Error::usage(
             "INTERNAL",
             "scratch parameters do not match their texts; this is a NOORMME bug",
         ))
     };
-    let count = slot(scratch, 6) as usize;
+    let count = out.len();
     let kinds_at = (HEADER_SLOTS + count) * 8;
     let kinds = scratch.get(kinds_at..kinds_at + count).ok_or_else(bad)?;
     let ascii = texts.is_ascii();
     let mut rest = texts;
-    let mut out = Vec::with_capacity(count);
-    for (i, &kind) in kinds.iter().enumerate() {
+    for ((i, &kind), param) in kinds.iter().enumerate().zip(out.iter_mut()) {
         let value = slot(scratch, HEADER_SLOTS + i);
-        out.push(match kind {
+        *param = match kind {
             PARAM_NULL => Param::Null,
             PARAM_NUMBER => Param::from_f64(value),
             PARAM_TEXT => {
@@ -111,10 +111,17 @@ fn scratch_params<'t>(scratch: &[u8], texts: &'t str) -> napi::Result<Vec<Param<
                 Param::Text(Cow::Borrowed(text))
             }
             _ => return Err(bad()),
-        });
+        };
     }
-    Ok(out)
+    Ok(())
 }
+
+fn scratch_param_count(scratch: &[u8]) -> usize {
+    slot(scratch, 6) as usize
+}
+
+/// Up to this many parameters are read onto the stack rather than into a Vec.
+const INLINE_PARAMS: usize = 8;
 
 /// The UTF-8 length of the first `units` UTF-16 code units of `text`.
 fn utf8_len_of_utf16_prefix(text: &str, units: usize) -> usize {
@@ -388,11 +395,26 @@ fn run_inline(
         Params::Values(values) => (Some(values), None),
         Params::Scratch(texts) => (None, texts),
     };
-    let params = match values {
-        Some(values) => params_from_js(Some(values))?,
-        None => scratch_params(scratch, texts.as_deref().unwrap_or_default())?,
+    let mut inline = [const { Param::Null }; INLINE_PARAMS];
+    let mut spilled = Vec::new();
+    let params: &[Param<'_>] = match values {
+        Some(values) => {
+            spilled = params_from_js(Some(values))?;
+            &spilled
+        }
+        None => {
+            let count = scratch_param_count(scratch);
+            let out = if count <= INLINE_PARAMS {
+                &mut inline[..count]
+            } else {
+                spilled.resize_with(count, || Param::Null);
+                &mut spilled[..]
+            };
+            scratch_params(scratch, texts.as_deref().unwrap_or_default(), out)?;
+            out
+        }
     };
-    let mut enc = opened.pool.run_inline(id, &params, target).map_err(to_js)?;
+    let mut enc = opened.pool.run_inline(id, params, target).map_err(to_js)?;
     let texts = std::mem::take(&mut enc.texts);
     let fits = enc.byte_len() <= scratch.len();
     if !fits {
@@ -596,6 +618,12 @@ mod tests {
         (scratch, texts)
     }
 
+    fn read<'t>(scratch: &[u8], texts: &'t str) -> napi::Result<Vec<Param<'t>>> {
+        let mut out = vec![Param::Null; scratch_param_count(scratch)];
+        scratch_params(scratch, texts, &mut out)?;
+        Ok(out)
+    }
+
     #[test]
     fn scratch_params_split_the_texts_by_utf16_length() {
         let (scratch, texts) = layout(&[
@@ -607,7 +635,7 @@ mod tests {
             Some(Ok(2.5)),
             Some(Err("plain")),
         ]);
-        let params = scratch_params(&scratch, texts.as_deref().unwrap_or_default()).unwrap();
+        let params = read(&scratch, texts.as_deref().unwrap_or_default()).unwrap();
         assert_eq!(
             params,
             vec![
@@ -622,11 +650,11 @@ mod tests {
         );
         let (scratch, texts) = layout(&[Some(Err("ab")), Some(Ok(1.0))]);
         assert_eq!(
-            scratch_params(&scratch, texts.as_deref().unwrap_or_default()).unwrap(),
+            read(&scratch, texts.as_deref().unwrap_or_default()).unwrap(),
             vec![Param::Text("ab".into()), Param::Integer(1)]
         );
         // Texts shorter than their lengths say are refused, not read past.
         let (scratch, _) = layout(&[Some(Err("abc"))]);
-        assert!(scratch_params(&scratch, "ab").is_err());
+        assert!(read(&scratch, "ab").is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -13,8 +13,6 @@ use rusqlite::{Connection, InterruptHandle, OpenFlags};
 
 use crate::error::{code_name, Error, Result};
 use crate::exec::{self, Budget, Conn, Encoded, Param, StatementInfo};
-
-const NO_DEADLINE: u64 = u64::MAX;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -64,44 +62,77 @@ pub struct Info {
 /// A connection shared between the JS thread (inline runs) and one worker.
 struct Slot {
     conn: Mutex<Conn>,
-    /// Nanoseconds since `epoch` after which the progress handler interrupts.
-    deadline: Arc<AtomicU64>,
+    watch: Arc<Watch>,
     epoch: Instant,
-    budget: Duration,
+}
+
+const UNWATCHED: u8 = 0;
+const WATCHING_READ: u8 = 1;
+const WATCHING_WRITE: u8 = 2;
+
+/// What the progress handler watches in an inline run. The clock is first
+/// read at the handler's first call (every 1,000 VM steps), so a run too
+/// short to reach one reads no clock at all.
+struct Watch {
+    mode: AtomicU8,
+    /// Nanoseconds since `epoch`, plus one, at the first progress call; 0 before.
+    started: AtomicU64,
 }
 
 impl Slot {
     fn new(mut conn: Connection, budget: Duration) -> Result<Self> {
-        let deadline = Arc::new(AtomicU64::new(NO_DEADLINE));
+        let watch = Arc::new(Watch {
+            mode: AtomicU8::new(UNWATCHED),
+            started: AtomicU64::new(0),
+        });
         let epoch = Instant::now();
-        let watched = deadline.clone();
+        let watched = watch.clone();
+        let budget = budget.as_nanos() as u64;
         conn.progress_handler(
             1000,
             Some(move || {
-                let limit = watched.load(Ordering::Relaxed);
-                limit != NO_DEADLINE && epoch.elapsed().as_nanos() as u64 > limit
+                let mode = watched.mode.load(Ordering::Relaxed);
+                if mode == UNWATCHED {
+                    return false;
+                }
+                let now = epoch.elapsed().as_nanos() as u64 + 1;
+                let started = watched.started.load(Ordering::Relaxed);
+                if started == 0 {
+                    watched.started.store(now, Ordering::Relaxed);
+                    return false;
+                }
+                // Interrupting a write inside a transaction would roll the
+                // whole transaction back, so only reads are ever stopped.
+                mode == WATCHING_READ && now - started > budget
             }),
         )?;
         Ok(Slot {
             conn: Mutex::new(Conn::new(conn)),
-            deadline,
+            watch,
             epoch,
-            budget,
         })
     }
 }
 
 impl Budget for Slot {
     fn arm(&self, readonly: bool) {
-        // Interrupting a write inside a transaction would roll the whole
-        // transaction back, so only reads are ever stopped.
-        if readonly {
-            let limit = (self.epoch.elapsed() + self.budget).as_nanos() as u64;
-            self.deadline.store(limit, Ordering::Relaxed);
-        }
+        let mode = if readonly {
+            WATCHING_READ
+        } else {
+            WATCHING_WRITE
+        };
+        self.watch.mode.store(mode, Ordering::Relaxed);
     }
-    fn disarm(&self) {
-        self.deadline.store(NO_DEADLINE, Ordering::Relaxed);
+
+    fn disarm(&self) -> Duration {
+        self.watch.mode.store(UNWATCHED, Ordering::Relaxed);
+        match self.watch.started.swap(0, Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            started => {
+                let now = self.epoch.elapsed().as_nanos() as u64 + 1;
+                Duration::from_nanos(now.saturating_sub(started))
+            }
+        }
     }
 }
 
