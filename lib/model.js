@@ -334,13 +334,11 @@ class Manager {
     // Slot r * fields.length + j holds row r's field j; the first row's binds name each field's column.
     const binds = compiled.binds;
     const width = fields.length;
+    const encoders = fields.map((_, j) => (binds[j][1] === null ? null : model.encoderOf(binds[j][1])));
     const args = new Array(binds.length);
     for (let r = 0, i = 0; r < rows.length; r++) {
       const row = rows[r];
-      for (let j = 0; j < width; j++, i++) {
-        const [, column, asText] = binds[j];
-        args[i] = bindable(model.bindValue(row[fields[j]], column, asText), `parameter ${i + 1}`);
-      }
+      for (let j = 0; j < width; j++, i++) args[i] = bindable(encodeWith(row[fields[j]], encoders[j]), `parameter ${i + 1}`);
     }
     compiled.statement ??= model.db.statement(compiled.sql);
     const result = await model.db.runBound(compiled.statement, args);
