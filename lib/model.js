@@ -393,7 +393,6 @@ class Manager {
 
 /** The kept plan for get() with this object's key list, or null when it does not qualify. */
 function getPlan(model, lookup) {
-  if (lookup === null || typeof lookup !== 'object' || Object.getPrototypeOf(lookup) !== Object.prototype) return null;
   if (!hasOnlyScalars(lookup)) return null;
   let plan = model.getPlans.get('', lookup);
   if (plan === undefined) {
@@ -408,13 +407,12 @@ function getPlan(model, lookup) {
 }
 
 /**
- * A function building `{ ...given fields, ...filled columns }` as one object
- * literal, so every merged row gets one shape without a property-by-property
- * build (4x faster on 10,000 rows).
+ * A function building `{ ...given fields, ...filled columns }` (the two never
+ * overlap) as one object literal, so every merged row gets one shape without
+ * a property-by-property build (4x faster on 10,000 rows).
  */
 function rowMerger(fields, filled) {
-  const given = fields.filter((f) => !filled.includes(f));
-  const props = [...given.map((f) => `${propertyKey(f)}: row[${JSON.stringify(f)}]`), ...filled.map((c) => `${propertyKey(c)}: db[${JSON.stringify(c)}]`)];
+  const props = [...fields.map((f) => `${propertyKey(f)}: row[${JSON.stringify(f)}]`), ...filled.map((c) => `${propertyKey(c)}: db[${JSON.stringify(c)}]`)];
   // eslint-disable-next-line no-new-func
   return new Function('row', 'db', `return {${props.join(', ')}};`);
 }
