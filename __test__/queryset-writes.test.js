@@ -297,7 +297,8 @@ test('filter({ plain }).update({ plain }) takes a kept plan and behaves like the
   assert.equal(await Track.objects.filter({ AlbumId: 1 }).update({ Milliseconds: 1000 }), 10);
   assert.equal(await Track.objects.filter({ AlbumId: 2 }).update({ Milliseconds: 2000 }), 1);
   assert.deepEqual(await sum('AlbumId IN (1, 2)'), { s: 12000, n: 11 });
-  assert.equal(db.model('Track').updatePlans.size, 1);
+  // One UPDATE kept for the clause's keys and the updated fields, whatever the values.
+  assert.equal(Track.objects.filter({ AlbumId: 0 }).state.where[0].plain.updatePlans.size, 1);
   // Values are taken when filter() is called, as on the general path.
   const conditions = { AlbumId: 3, GenreId: 1 };
   const qs = Track.objects.filter(conditions);

@@ -4,8 +4,8 @@
 // and write them.
 
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
-const { QuerySet, MAX_GET_RESULTS, runPlan, hasOnlyScalars, isSingleValueKey } = require('./queryset');
-const { KeptPlans } = require('./kept');
+const { QuerySet, MAX_GET_RESULTS, NO_VALUES, runPlan, isPlainObject, isSingleValueKey } = require('./queryset');
+const { KeptPlans, keysOf } = require('./kept');
 const { bindable, encodeWith, assertValidDate } = require('./params');
 const { propertyKey } = require('./decode');
 const { decoderFor, encoderFor } = require('./policies');
@@ -37,7 +37,6 @@ class Model {
     this.plainKeys = new KeptPlans();
     this.getPlans = new KeptPlans();
     this.createPlans = new KeptPlans();
-    this.updatePlans = new KeptPlans();
     this.validated = new Set();
     this.objects = new Manager(this);
   }
@@ -206,7 +205,7 @@ class Manager {
       const plan = conditions.length === 1 && model.db.nPlusOne === null ? getPlan(model, conditions[0]) : null;
       if (plan === null) return this.queryset().get(...conditions);
       const { compiled, keys, qs } = plan;
-      return runPlan(model, compiled, conditions[0], keys, (r) => qs.single(model.decodeRows(r.rows, compiled), conditions));
+      return runPlan(model, compiled, NO_VALUES, conditions[0], keys, (r) => qs.single(model.decodeRows(r.rows, compiled), conditions));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -230,7 +229,7 @@ class Manager {
         model.createPlans.set('', data, plan);
       }
       const { fields, compiled } = plan;
-      return runPlan(model, compiled, data, fields, (r) => model.decodeRows(r.rows, compiled)[0]);
+      return runPlan(model, compiled, NO_VALUES, data, fields, (r) => model.decodeRows(r.rows, compiled)[0]);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -338,7 +337,7 @@ class Manager {
     const args = new Array(binds.length);
     for (let r = 0, i = 0; r < rows.length; r++) {
       const row = rows[r];
-      for (let j = 0; j < width; j++, i++) args[i] = bindable(encodeWith(row[fields[j]], encoders[j]), `parameter ${i + 1}`);
+      for (let j = 0; j < width; j++, i++) args[i] = bindable(encodeWith(row[fields[j]], encoders[j]), i + 1);
     }
     compiled.statement ??= model.db.statement(compiled.sql);
     const result = await model.db.runBound(compiled.statement, args);
@@ -393,10 +392,11 @@ class Manager {
 
 /** The kept plan for get() with this object's key list, or null when it does not qualify. */
 function getPlan(model, lookup) {
-  if (!hasOnlyScalars(lookup)) return null;
-  let plan = model.getPlans.get('', lookup);
+  if (!isPlainObject(lookup)) return null;
+  let plan = model.getPlans.getScalars('', lookup);
+  if (plan === null) return null;
   if (plan === undefined) {
-    const keys = Object.keys(lookup);
+    const keys = keysOf(lookup);
     if (keys.length === 0 || !keys.every(isSingleValueKey)) return null;
     // Built (and checked) once through the QuerySet; slot i is the i-th key.
     const qs = new QuerySet(model).filter(lookup).slice(0, MAX_GET_RESULTS);

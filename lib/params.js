@@ -4,8 +4,9 @@
 
 const { NoormmeError } = require('./errors');
 
+/** `label` names the value: a string, or a parameter's position (named only when something is wrong). */
 function invalid(label, what) {
-  return new NoormmeError(`${label} is ${what}; bind a number, bigint, string, boolean, Date, Buffer/Uint8Array or null`, {
+  return new NoormmeError(`${typeof label === 'number' ? `parameter ${label}` : label} is ${what}; bind a number, bigint, string, boolean, Date, Buffer/Uint8Array or null`, {
     code: 'INVALID_PARAMETER',
   });
 }
@@ -67,7 +68,7 @@ function bindArgs(stmt, params) {
       });
     }
     const out = new Array(count);
-    for (let i = 0; i < count; i++) out[i] = bindable(params[i], `parameter ${i + 1}`);
+    for (let i = 0; i < count; i++) out[i] = bindable(params[i], i + 1);
     return out;
   }
   if (typeof params !== 'object') {

@@ -5,6 +5,7 @@
 // compiler and cached, so the same shape with other values reuses the SQL
 // and its prepared statement.
 
+const { KeptPlans, keysOf } = require('./kept');
 const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
 const { bindable, encodeWith } = require('./params');
 const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, OrderExpr, isExpression, toQ } = require('./expressions');
@@ -35,22 +36,30 @@ function describe(value) {
   }
 }
 
+const NO_VALUES = Object.freeze([]);
+
 /**
- * Runs a kept plan: slot i binds `source[keys[i]]` (`source[i]` when keys is null). Returns a promise of
+ * Runs a kept plan. Slot i binds `values[i]`, and past the end of `values`
+ * `object[keys[i - values.length]]` (a filter's kept values, then the fields
+ * of the object being written or looked up). Returns a promise of
  * `finish(result)`, without extra turns when the statement ran inline.
  */
-function runPlan(model, compiled, source, keys, finish) {
+function runPlan(model, compiled, values, object, keys, finish) {
   const binds = compiled.binds;
   // Each slot's encoder, found once per plan rather than on every call.
   const encoders = (compiled.encoders ??= binds.map(([, column, asText]) => (asText || column === null ? null : model.encoderOf(column))));
   const args = new Array(binds.length);
+  const kept = values.length;
   for (let i = 0; i < binds.length; i++) {
     const [slot, column, asText] = binds[i];
-    const key = keys === null ? slot : keys[slot];
-    let value = source[key];
-    if (value instanceof ValueExpr) value = value.value;
-    if (value === undefined) throw new NoormmeError(`${key} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
-    args[i] = bindable(asText ? model.bindValue(value, column, true) : encodeWith(value, encoders[i]), `parameter ${i + 1}`);
+    let value;
+    if (slot < kept) value = values[slot];
+    else {
+      value = object[keys[slot - kept]];
+      if (value instanceof ValueExpr) value = value.value;
+      if (value === undefined) throw new NoormmeError(`${keys[slot - kept]} is undefined; use null for NULL`, { code: 'INVALID_LOOKUP_VALUE' });
+    }
+    args[i] = bindable(asText ? model.bindValue(value, column, true) : encodeWith(value, encoders[i]), i + 1);
   }
   const db = model.db;
   compiled.statement ??= db.statement(compiled.sql);
@@ -183,13 +192,14 @@ function leafKey(key, value) {
 }
 
 /** Whether every own enumerable value of a plain object is a scalar a lookup binds as is. */
-function hasOnlyScalars(conditions) {
-  if (conditions === null || typeof conditions !== 'object' || Object.getPrototypeOf(conditions) !== Object.prototype) return false;
-  for (const key in conditions) {
-    const type = typeof conditions[key];
-    if (type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return false;
-  }
-  return true;
+/**
+ * An object literal (or JSON.parse output): its for-in keys are its own keys.
+ * An own `constructor` key answers false, which only sends it the long way.
+ */
+function isPlainObject(value) {
+  // Reading `constructor` first lets V8 check the object's shape, and so its
+  // prototype, inline; Object.getPrototypeOf alone was a runtime call.
+  return value !== null && typeof value === 'object' && value.constructor === Object && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 /** Lookups that take one scalar and bind it to one slot (not in, range, isnull or a checked pattern). */
@@ -204,15 +214,19 @@ function isSingleValueKey(key) {
  * plain.
  */
 function plainClause(model, kind, conditions) {
-  if (!hasOnlyScalars(conditions)) return null;
-  let plain = model.plainKeys.get(kind, conditions);
+  if (!isPlainObject(conditions)) return null;
+  let plain = model.plainKeys.getScalars(kind, conditions);
+  if (plain === null) return null;
   if (plain === undefined) {
-    const keys = Object.keys(conditions);
+    const keys = keysOf(conditions);
     if (!keys.every(isSingleValueKey)) return null;
-    plain = { key: `${kind}:${qKey(toQ(conditions))}`, keys };
+    plain = { key: `${kind}:${qKey(toQ(conditions))}`, keys, validated: false, updatePlans: new KeptPlans() };
     model.plainKeys.set(kind, conditions, plain);
   }
-  return plain;
+  // The values in the order of `plain.keys`: an object literal's own keys, which for-in walks in the same
+  // order (unless something enumerable was added to Object.prototype: then this takes the long way).
+  const values = Object.values(conditions);
+  return values.length === plain.keys.length ? new Clause(kind, null, plain, values) : null;
 }
 
 /** A `__regex` value must be a pattern NOORMME's REGEXP accepts: checked here, not when SQLite runs it. */
@@ -325,11 +339,12 @@ function combine(args) {
  * in slot order and its condition tree is built only if a shape needs it.
  */
 class Clause {
-  constructor(kind, q, key, keys, plainValues) {
+  constructor(kind, q, plain, plainValues) {
     this.kind = kind;
     this.built = q;
-    this.key = key;
-    this.keys = keys;
+    // For a plain object: what every object with its keys shares (key, keys, kept plans).
+    this.plain = plain;
+    this.key = plain === null ? `${kind}:${qKey(q)}` : plain.key;
     this.plainValues = plainValues;
     this.site = undefined;
   }
@@ -337,7 +352,7 @@ class Clause {
   get q() {
     if (this.built === null) {
       const values = this.plainValues;
-      this.built = new QNode({}, 'and', this.keys.map((key, i) => ({ key, value: values[i] })));
+      this.built = new QNode({}, 'and', this.plain.keys.map((key, i) => ({ key, value: values[i] })));
     }
     return this.built;
   }
@@ -413,33 +428,40 @@ class QuerySet {
   }
 
   where(kind, conditions) {
-    const plain = conditions.length === 1 ? plainClause(this.model, kind, conditions[0]) : null;
-    let clause;
-    if (plain !== null) {
-      clause = new Clause(kind, null, plain.key, plain.keys, Object.values(conditions[0]));
-    } else {
+    let clause = conditions.length === 1 ? plainClause(this.model, kind, conditions[0]) : null;
+    if (clause === null) {
       const q = combine(conditions);
       assertSameDatabase(this.model, q);
-      clause = new Clause(kind, q, `${kind}:${qKey(q)}`, null, null);
+      clause = new Clause(kind, q, null, null);
     }
     const key = clause.key;
-    // Without annotations the clause key itself is the validation key: a
-    // remembered string, so the lookup does not hash a new one.
-    this.model.validateOnce(this.state.annotationKey === '' ? key : `${this.state.annotationKey}|${key}`, () => {
-      const slots = new Slots();
-      return { model: this.model.name, mode: 'validate', annotate: this.annotationShape(slots), where: [{ [kind]: qShape(clause.q, slots) }], order: [], fields: null };
-    });
+    const prior = this.state;
+    if (prior.annotationKey !== '') this.validate(`${prior.annotationKey}|${key}`, clause);
+    else if (clause.plain === null) this.validate(key, clause);
+    else if (!clause.plain.validated) {
+      // Without annotations a plain clause's checks hold for every object with its keys.
+      this.validate(key, clause);
+      clause.plain.validated = true;
+    }
     // The N+1 guard needs the caller's line, which is gone by the time an
     // awaited QuerySet runs: take it here, only once a run of repeats is near.
     const guard = this.model.db.nPlusOne;
     if (guard && guard.nearThreshold()) clause.site = require('./nplusone').callSite();
     // Set field by field rather than through clone(): this is the hottest chain step.
-    const state = new State(this.state);
-    state.where = [...this.state.where, clause];
-    state.whereKey = this.state.whereKey + key;
+    const state = new State(prior);
+    state.where = prior.where.length === 0 ? [clause] : [...prior.where, clause];
+    state.whereKey = prior.whereKey === '' ? key : prior.whereKey + key;
     // A plain object holds no `in`, so it cannot make the query empty.
-    state.empty = this.state.empty || (kind === 'filter' && plain === null && alwaysEmpty(clause.q));
+    state.empty = prior.empty || (kind === 'filter' && clause.plain === null && alwaysEmpty(clause.q));
     return new QuerySet(this.model, state);
+  }
+
+  /** Checks a clause's fields and lookups against the schema, once per validation key. */
+  validate(validationKey, clause) {
+    this.model.validateOnce(validationKey, () => {
+      const slots = new Slots();
+      return { model: this.model.name, mode: 'validate', annotate: this.annotationShape(slots), where: [{ [clause.kind]: qShape(clause.q, slots) }], order: [], fields: null };
+    });
   }
 
   /** `orderBy('-created_at', 'author__name', '?', F('likes').desc(), Lower('title'))`. */
@@ -834,12 +856,8 @@ class QuerySet {
       if (!values || typeof values !== 'object') throw invalid('update() takes an object of fields');
       this.model.assertWritable();
       if (this.state.empty) return Promise.resolve(0);
-      const plan = this.updatePlan(values);
-      if (plan !== null) {
-        const source = this.state.where[0].plainValues.slice();
-        for (const field in values) source.push(values[field]);
-        return runPlan(this.model, plan, source, null, changesOf);
-      }
+      const plan = this.keptUpdate(values);
+      if (plan !== null) return runPlan(this.model, plan.compiled, this.state.where[0].plainValues, values, plan.keys, changesOf);
       // No async function: an inline write resolves without extra turns.
       const ran = this.run('update', { set: values });
       return ran instanceof Promise ? ran.then(([result]) => result.changes) : Promise.resolve(ran[0].changes);
@@ -849,27 +867,23 @@ class QuerySet {
   }
 
   /**
-   * The compiled UPDATE kept for `filter({ plain })` + `update({ plain })`,
-   * keyed by the clause and the updated fields, or null for other chains.
+   * For `filter({ plain })` + `update({ plain })`: the compiled UPDATE kept
+   * per clause and updated fields (its slots: the clause's values, then the
+   * updated fields). Null for other chains.
    */
-  updatePlan(values) {
+  keptUpdate(values) {
     const st = this.state;
-    if (st.where.length !== 1 || st.where[0].plainValues === null || st.annotations.length || st.order !== null || st.reversed || st.distinct || st.start || st.end !== null) {
+    if (st.where.length !== 1 || st.where[0].plain === null || st.annotations.length || st.order !== null || st.reversed || st.distinct || st.start || st.end !== null) {
       return null;
     }
-    if (Object.getPrototypeOf(values) !== Object.prototype) return null;
-    for (const field in values) {
-      const value = values[field];
-      const type = typeof value;
-      if (value !== null && type !== 'number' && type !== 'string' && type !== 'boolean' && type !== 'bigint') return null;
+    if (!isPlainObject(values)) return null;
+    const plans = st.where[0].plain.updatePlans;
+    let plan = plans.getScalars('', values, true);
+    if (plan === undefined) {
+      plan = { compiled: this.compiled('update', { set: values }), keys: keysOf(values) };
+      plans.set('', values, plan);
     }
-    const clauseKey = st.where[0].key;
-    let compiled = this.model.updatePlans.get(clauseKey, values);
-    if (compiled === undefined) {
-      compiled = this.compiled('update', { set: values });
-      this.model.updatePlans.set(clauseKey, values, compiled);
-    }
-    return compiled;
+    return plan;
   }
 
   /** Deletes every matching row; returns how many were deleted (cascades not counted). */
@@ -919,4 +933,4 @@ class QuerySet {
   }
 }
 
-module.exports = { QuerySet, MAX_GET_RESULTS, runPlan, hasOnlyScalars, isSingleValueKey };
+module.exports = { QuerySet, MAX_GET_RESULTS, NO_VALUES, runPlan, isPlainObject, isSingleValueKey };
