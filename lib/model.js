@@ -6,7 +6,7 @@
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
 const { QuerySet, MAX_GET_RESULTS, NO_VALUES, runPlan, isPlainObject, isSingleValueKey } = require('./queryset');
 const { KeptPlans, keysOf } = require('./kept');
-const { bindable, encodeWith, assertValidDate } = require('./params');
+const { argsArray, bindable, encodeWith, assertValidDate } = require('./params');
 const { propertyKey } = require('./decode');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
@@ -334,7 +334,7 @@ class Manager {
     const binds = compiled.binds;
     const width = fields.length;
     const encoders = fields.map((_, j) => (binds[j][1] === null ? null : model.encoderOf(binds[j][1])));
-    const args = new Array(binds.length);
+    const args = argsArray(binds.length);
     for (let r = 0, i = 0; r < rows.length; r++) {
       const row = rows[r];
       for (let j = 0; j < width; j++, i++) args[i] = bindable(encodeWith(row[fields[j]], encoders[j]), i + 1);

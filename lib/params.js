@@ -11,6 +11,18 @@ function invalid(label, what) {
   });
 }
 
+const TEMPLATES = [];
+
+/**
+ * An array of `length` nulls with generic elements, for arguments. An array
+ * V8 holds as unboxed numbers is converted, copying every element, on each
+ * call where the native layer's caller has also met arrays holding texts.
+ */
+function argsArray(length) {
+  if (length > 64) return new Array(length).fill(null);
+  return (TEMPLATES[length] ??= new Array(length).fill(null)).slice();
+}
+
 function bindable(value, label) {
   switch (typeof value) {
     case 'string':
@@ -67,7 +79,7 @@ function bindArgs(stmt, params) {
         code: 'PARAMETER_COUNT',
       });
     }
-    const out = new Array(count);
+    const out = argsArray(count);
     for (let i = 0; i < count; i++) out[i] = bindable(params[i], i + 1);
     return out;
   }
@@ -76,7 +88,7 @@ function bindArgs(stmt, params) {
       code: 'INVALID_PARAMETER',
     });
   }
-  const out = new Array(count);
+  const out = argsArray(count);
   for (let i = 0; i < count; i++) {
     const name = names[i];
     if (name === null || name[0] === '?') {
@@ -95,4 +107,4 @@ function bindArgs(stmt, params) {
   return out;
 }
 
-module.exports = { bindArgs, bindable, encodeWith, assertValidDate };
+module.exports = { argsArray, bindArgs, bindable, encodeWith, assertValidDate };

@@ -7,7 +7,7 @@
 
 const { KeptPlans, keysOf } = require('./kept');
 const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
-const { bindable, encodeWith } = require('./params');
+const { argsArray, bindable, encodeWith } = require('./params');
 const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, OrderExpr, isExpression, toQ } = require('./expressions');
 
 const CHUNK = 500;
@@ -48,7 +48,7 @@ function runPlan(model, compiled, values, object, keys, finish) {
   const binds = compiled.binds;
   // Each slot's encoder, found once per plan rather than on every call.
   const encoders = (compiled.encoders ??= binds.map(([, column, asText]) => (asText || column === null ? null : model.encoderOf(column))));
-  const args = new Array(binds.length);
+  const args = argsArray(binds.length);
   const kept = values.length;
   for (let i = 0; i < binds.length; i++) {
     const [slot, column, asText] = binds[i];
@@ -741,7 +741,7 @@ class QuerySet {
     const compiled = this.compiled(mode, extra);
     const values = this.slotValues(extra);
     const binds = compiled.binds;
-    const args = new Array(binds.length);
+    const args = argsArray(binds.length);
     for (let i = 0; i < binds.length; i++) {
       const [slot, column, asText] = binds[i];
       args[i] = this.model.bindValue(values[slot], column, asText);
