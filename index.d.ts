@@ -35,7 +35,7 @@ export interface NoormmeOptions {
   log?: boolean | ((event: QueryLogEvent) => void);
   /** How long (ms) a read may run on the JS thread before moving to a reader. Default 4. */
   inlineBudgetMs?: number;
-  /** Idle time (ms) after writes before the WAL is checkpointed. Default 2000. */
+  /** How long writes must stay quiet (ms) before the WAL is truncated. Default 2000. */
   checkpointIntervalMs?: number;
   /** The N+1 guard: 'warn' (default outside production), 'throw' (for tests) or false. */
   nPlusOne?: 'warn' | 'throw' | false;

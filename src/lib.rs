@@ -3,6 +3,7 @@
 //! `cargo test` without Node.
 
 pub mod catalog;
+pub mod checkpoint;
 pub mod codegen;
 pub mod error;
 pub mod exec;

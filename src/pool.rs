@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex, RwLock};
 use rusqlite::{Connection, InterruptHandle, OpenFlags};
 
+use crate::checkpoint::{Activity, Checkpointer, DEFAULT_THRESHOLD};
 use crate::error::{code_name, Error, Result};
 use crate::exec::{self, Budget, Conn, Encoded, Param, StatementInfo};
 
@@ -263,7 +264,8 @@ pub struct Pool {
     write_worker: Mutex<Option<Workers>>,
     statements: RwLock<Vec<Arc<StatementInfo>>>,
     catalog: RwLock<Option<Arc<crate::catalog::Catalog>>>,
-    wrote_since_checkpoint: Arc<AtomicBool>,
+    /// Checkpoints the WAL off the writing threads (WAL pools that write).
+    checkpointer: Mutex<Option<Checkpointer>>,
     closed: AtomicBool,
 }
 
@@ -290,7 +292,7 @@ impl Pool {
         let budget = options.inline_budget;
         let first = open_connection(&abs, &options, memory)?;
         let sqlite_version = rusqlite::version().to_string();
-        let wrote = Arc::new(AtomicBool::new(false));
+        let activity = Arc::new(Activity::default());
 
         if options.readonly {
             let mode: String = first
@@ -332,7 +334,7 @@ impl Pool {
                 write_worker: Mutex::new(write_worker),
                 statements: RwLock::new(Vec::new()),
                 catalog: RwLock::new(None),
-                wrote_since_checkpoint: wrote,
+                checkpointer: Mutex::new(None),
                 closed: AtomicBool::new(false),
             });
         }
@@ -358,11 +360,22 @@ impl Pool {
                 "PRAGMA journal_mode=WAL answered '{mode}': one connection serves reads and writes"
             ))
         };
+        let mut first = first;
+        let checkpointer = if wal {
+            let (path, own_options) = (abs.clone(), options.clone());
+            let checkpointer = Checkpointer::start("checkpoint", move || {
+                open_connection(&path, &own_options, false)
+            })?;
+            checkpointer.install(&mut first, autocheckpoint(&options), activity.clone())?;
+            Some(checkpointer)
+        } else {
+            None
+        };
         let writer = Arc::new(Slot::new(first, budget)?);
         let checkpoint_target = writer.clone();
-        let wrote_flag = wrote.clone();
+        let idle_activity = activity.clone();
         let checkpoint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-            checkpoint_if_idle(&checkpoint_target, &wrote_flag);
+            checkpoint_if_quiet(&checkpoint_target, &idle_activity);
         });
         let idle = wal.then_some((options.checkpoint_interval, checkpoint));
         let write_worker = Workers::start("writer", vec![writer.clone()], idle)?;
@@ -404,13 +417,21 @@ impl Pool {
             write_worker: Mutex::new(Some(write_worker)),
             statements: RwLock::new(Vec::new()),
             catalog: RwLock::new(None),
-            wrote_since_checkpoint: wrote,
+            checkpointer: Mutex::new(checkpointer),
             closed: AtomicBool::new(false),
         })
     }
 
     pub fn info(&self) -> &Info {
         &self.info
+    }
+
+    /// WAL checkpoints completed so far: (by the background thread, by the writer itself).
+    pub fn checkpoints(&self) -> (u64, u64) {
+        self.checkpointer
+            .lock()
+            .as_ref()
+            .map_or((0, 0), Checkpointer::runs)
     }
 
     pub fn path(&self) -> &str {
@@ -516,12 +537,7 @@ impl Pool {
         };
         match exec::run(&conn, &info, params, Some(slot.as_ref()), false) {
             Err(e) if e.is_busy() => Err(Error::OverBudget),
-            other => {
-                if target == Target::Write {
-                    self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
-                }
-                other
-            }
+            other => other,
         }
     }
 
@@ -538,9 +554,6 @@ impl Pool {
             Err(e) => return done(Err(e)),
         };
         let busy_timeout = self.options.busy_timeout;
-        if target == Target::Write {
-            self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
-        }
         self.submit(
             target,
             move |conn| retry_busy(busy_timeout, || exec::run(conn, &info, &params, None, true)),
@@ -556,7 +569,6 @@ impl Pool {
         {
             return done(Err(e));
         }
-        self.wrote_since_checkpoint.store(true, Ordering::Relaxed);
         let busy_timeout = self.options.busy_timeout;
         self.submit(
             Target::Write,
@@ -610,6 +622,9 @@ impl Pool {
         if let Some(mut w) = self.write_worker.lock().take() {
             w.stop();
         }
+        if let Some(mut c) = self.checkpointer.lock().take() {
+            c.stop();
+        }
         if let Some(writer) = &self.writer {
             let conn = writer.conn.lock();
             if !conn.is_autocommit() {
@@ -658,8 +673,9 @@ fn retry_busy<T>(timeout: Duration, mut work: impl FnMut() -> Result<T>) -> Resu
     }
 }
 
-fn checkpoint_if_idle(writer: &Slot, wrote: &AtomicBool) {
-    if !wrote.load(Ordering::Relaxed) {
+/// Shrinks the WAL back to nothing (TRUNCATE) once writes have gone quiet.
+fn checkpoint_if_quiet(writer: &Slot, activity: &Activity) {
+    if !activity.quiet_with_news() {
         return;
     }
     if let Some(conn) = writer.conn.try_lock() {
@@ -670,10 +686,24 @@ fn checkpoint_if_idle(writer: &Slot, wrote: &AtomicBool) {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 });
             if matches!(done, Ok((0, _, _))) {
-                wrote.store(false, Ordering::Relaxed);
+                activity.truncated();
             }
         }
     }
+}
+
+/// The WAL size (pages) that asks for a checkpoint: SQLite's default, or
+/// what the `wal_autocheckpoint` pragma option says (0 or less: never).
+fn autocheckpoint(options: &Options) -> u32 {
+    options
+        .pragmas
+        .iter()
+        .rev()
+        .find(|(name, _)| name.eq_ignore_ascii_case("wal_autocheckpoint"))
+        .and_then(|(_, value)| value.parse::<i64>().ok())
+        .map_or(DEFAULT_THRESHOLD, |pages| {
+            pages.clamp(0, u32::MAX.into()) as u32
+        })
 }
 
 fn reader_count(options: &Options) -> usize {
@@ -1037,6 +1067,54 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    fn writes_with_autocheckpoint(pages: &str) -> (tempfile::TempDir, Pool) {
+        let (dir, path) = temp_db();
+        let pool = Pool::open(
+            &path,
+            Options {
+                pragmas: vec![("wal_autocheckpoint".into(), pages.into())],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let create = pool.register("CREATE TABLE t(x BLOB)", false).unwrap().id;
+        pool.run_inline(create, &[], Target::Write).unwrap();
+        // About one page a commit: 100 commits pass 50 pages but not the writer's own limit.
+        let insert = pool
+            .register("INSERT INTO t VALUES (zeroblob(3000))", false)
+            .unwrap()
+            .id;
+        for _ in 0..100 {
+            pool.run_inline(insert, &[], Target::Write).unwrap();
+        }
+        (dir, pool)
+    }
+
+    #[test]
+    fn checkpoints_run_on_a_background_thread_not_in_the_commit() {
+        let (_d, pool) = writes_with_autocheckpoint("50");
+        let started = Instant::now();
+        while pool.checkpoints().0 == 0 && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(pool.checkpoints().0 > 0, "{:?}", pool.checkpoints());
+        assert_eq!(pool.checkpoints().1, 0);
+    }
+
+    #[test]
+    fn wal_autocheckpoint_zero_turns_automatic_checkpoints_off() {
+        let (_d, pool) = writes_with_autocheckpoint("0");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(pool.checkpoints(), (0, 0));
+        // Every frame is still in the WAL, none copied back.
+        let id = pool
+            .register("PRAGMA wal_checkpoint(PASSIVE)", false)
+            .unwrap()
+            .id;
+        let enc = wait(|done| pool.run_async(id, vec![], Target::Write, done)).unwrap();
+        assert!(enc.cells[1] >= 100.0, "{:?}", enc.cells);
     }
 
     #[test]
