@@ -23,7 +23,9 @@ pub const DEFAULT_THRESHOLD: u32 = 1000;
 /// Past this many times the threshold the writer checkpoints itself, as
 /// SQLite would: the background thread is not keeping up (or could not open
 /// its connection), and the WAL must not grow without bound.
-const FALLBACK_FACTOR: u32 = 8;
+/// (4: the UPDATE-heavy loop that gained most ran 10.3 µs an op, against 9.9
+/// with 8 and 11.8 with 2, for a WAL of at most 16 MB with 4 KB pages.)
+const FALLBACK_FACTOR: u32 = 4;
 
 /// Commit activity on the writer, read by the idle checkpoint.
 #[derive(Default)]
@@ -107,20 +109,30 @@ impl Checkpointer {
     ) -> Result<()> {
         let shared = self.shared.clone();
         let fallback = threshold.saturating_mul(FALLBACK_FACTOR);
+        // The WAL size at which the next background checkpoint is asked for:
+        // one per `threshold` new pages, not one per commit past it.
+        let mut next_request = threshold;
         writer.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages| {
             activity.commits.fetch_add(1, Ordering::Relaxed);
             let pages = u32::try_from(pages).unwrap_or(0);
             if threshold == 0 {
                 return Ok(());
             }
+            if pages < next_request.saturating_sub(threshold) {
+                // The WAL started over since the last request.
+                next_request = threshold;
+            }
             if pages >= fallback {
                 // SQLITE_BUSY here only means another checkpoint is running.
                 if wal.checkpoint_v2(CheckpointMode::PASSIVE).is_ok() {
                     shared.fallback_runs.fetch_add(1, Ordering::Relaxed);
                 }
-            } else if pages >= threshold && !shared.requested.swap(true, Ordering::AcqRel) {
-                let _guard = shared.lock.lock();
-                shared.wake.notify_one();
+            } else if pages >= next_request {
+                next_request = pages.saturating_add(threshold);
+                if !shared.requested.swap(true, Ordering::AcqRel) {
+                    let _guard = shared.lock.lock();
+                    shared.wake.notify_one();
+                }
             }
             Ok(())
         }))?;
