@@ -292,7 +292,6 @@ impl Pool {
         let budget = options.inline_budget;
         let first = open_connection(&abs, &options, memory)?;
         let sqlite_version = rusqlite::version().to_string();
-        let activity = Arc::new(Activity::default());
 
         if options.readonly {
             let mode: String = first
@@ -361,6 +360,7 @@ impl Pool {
             ))
         };
         let mut first = first;
+        let activity = Arc::new(Activity::default());
         let checkpointer = if wal {
             let (path, own_options) = (abs.clone(), options.clone());
             let checkpointer = Checkpointer::start("checkpoint", move || {
@@ -373,9 +373,8 @@ impl Pool {
         };
         let writer = Arc::new(Slot::new(first, budget)?);
         let checkpoint_target = writer.clone();
-        let idle_activity = activity.clone();
         let checkpoint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
-            checkpoint_if_quiet(&checkpoint_target, &idle_activity);
+            checkpoint_if_quiet(&checkpoint_target, &activity);
         });
         let idle = wal.then_some((options.checkpoint_interval, checkpoint));
         let write_worker = Workers::start("writer", vec![writer.clone()], idle)?;
