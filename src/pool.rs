@@ -1068,7 +1068,7 @@ mod tests {
         ));
     }
 
-    fn writes_with_autocheckpoint(pages: &str) -> (tempfile::TempDir, Pool) {
+    fn writes_with_autocheckpoint(pages: &str, commits: usize) -> (tempfile::TempDir, Pool) {
         let (dir, path) = temp_db();
         let pool = Pool::open(
             &path,
@@ -1080,12 +1080,12 @@ mod tests {
         .unwrap();
         let create = pool.register("CREATE TABLE t(x BLOB)", false).unwrap().id;
         pool.run_inline(create, &[], Target::Write).unwrap();
-        // One or two pages a commit: 60 commits pass 50 pages but not the writer's own limit (200).
+        // One or two pages a commit.
         let insert = pool
             .register("INSERT INTO t VALUES (zeroblob(3000))", false)
             .unwrap()
             .id;
-        for _ in 0..60 {
+        for _ in 0..commits {
             pool.run_inline(insert, &[], Target::Write).unwrap();
         }
         (dir, pool)
@@ -1093,7 +1093,8 @@ mod tests {
 
     #[test]
     fn checkpoints_run_on_a_background_thread_not_in_the_commit() {
-        let (_d, pool) = writes_with_autocheckpoint("50");
+        // 60 commits pass 50 pages but not the writer's own limit (200).
+        let (_d, pool) = writes_with_autocheckpoint("50", 60);
         let started = Instant::now();
         while pool.checkpoints().0 == 0 && started.elapsed() < Duration::from_secs(5) {
             std::thread::sleep(Duration::from_millis(5));
@@ -1104,7 +1105,8 @@ mod tests {
 
     #[test]
     fn wal_autocheckpoint_zero_turns_automatic_checkpoints_off() {
-        let (_d, pool) = writes_with_autocheckpoint("0");
+        // Past the default threshold of 1,000 pages.
+        let (_d, pool) = writes_with_autocheckpoint("0", 700);
         std::thread::sleep(Duration::from_millis(100));
         assert_eq!(pool.checkpoints(), (0, 0));
         // Every frame is still in the WAL, none copied back.
@@ -1113,7 +1115,7 @@ mod tests {
             .unwrap()
             .id;
         let enc = wait(|done| pool.run_async(id, vec![], Target::Write, done)).unwrap();
-        assert!(enc.cells[1] >= 60.0, "{:?}", enc.cells);
+        assert!(enc.cells[1] >= 1000.0, "{:?}", enc.cells);
     }
 
     #[test]
