@@ -191,7 +191,6 @@ function leafKey(key, value) {
   }
 }
 
-/** Whether every own enumerable value of a plain object is a scalar a lookup binds as is. */
 /**
  * An object literal (or JSON.parse output): its for-in keys are its own keys.
  * An own `constructor` key answers false, which only sends it the long way.
@@ -436,12 +435,11 @@ class QuerySet {
     }
     const key = clause.key;
     const prior = this.state;
-    if (prior.annotationKey !== '') this.validate(`${prior.annotationKey}|${key}`, clause);
-    else if (clause.plain === null) this.validate(key, clause);
-    else if (!clause.plain.validated) {
-      // Without annotations a plain clause's checks hold for every object with its keys.
-      this.validate(key, clause);
-      clause.plain.validated = true;
+    // Without annotations a plain clause's checks hold for every object with its keys.
+    const plain = prior.annotationKey === '' ? clause.plain : null;
+    if (plain === null || !plain.validated) {
+      this.validate(prior.annotationKey === '' ? key : `${prior.annotationKey}|${key}`, clause);
+      if (plain !== null) plain.validated = true;
     }
     // The N+1 guard needs the caller's line, which is gone by the time an
     // awaited QuerySet runs: take it here, only once a run of repeats is near.
