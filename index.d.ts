@@ -461,6 +461,12 @@ export declare class NOORMME implements Queryable {
 
 export declare class NoormmeError extends Error {
   code: string;
+  /** The model concerned, when there is one. */
+  model?: string;
+  /** The field or parameter concerned, when there is one. */
+  field?: string;
+  /** A short description of the offending value, when there is one. */
+  value?: string;
 }
 export declare class SqliteError extends NoormmeError {
   /** SQLite's extended result code name, e.g. SQLITE_CONSTRAINT_UNIQUE. */

@@ -140,3 +140,75 @@ test('npx noormme auth-schema prints the DDL and --apply creates the tables', as
   assert.equal(db.model('session').meta.columns.find((c) => c.name === 'expires').jsType, 'Date');
   db.close();
 });
+
+// Every key position of every method, given what a request can make of it:
+// nothing may match all rows, change a row, or fail other than with a
+// NoormmeError (INVALID_ARGUMENT) or null.
+test('hostile keys: every adapter method fails closed (null, [] or INVALID_ARGUMENT), and nothing changes', async () => {
+  const { db, adapter } = await setup();
+  for (const id of ['u1', 'u2']) {
+    await adapter.createUser({ id, name: id, email: `${id}@example.com`, emailVerified: null });
+    await adapter.linkAccount({ userId: id, type: 'oauth', provider: 'github', providerAccountId: `p-${id}` });
+    await adapter.createSession({ sessionToken: `s-${id}`, userId: id, expires: new Date('2030-01-01T00:00:00.000Z') });
+    await adapter.createAuthenticator({ credentialID: `c-${id}`, userId: id, providerAccountId: `p-${id}`, credentialPublicKey: 'k', counter: 1, credentialDeviceType: 'singleDevice', credentialBackedUp: false });
+    await adapter.createVerificationToken({ identifier: `${id}@example.com`, token: `t-${id}`, expires: new Date('2030-01-01T00:00:00.000Z') });
+  }
+  const fingerprint = async () => JSON.stringify(await Promise.all(['user', 'account', 'session', 'authenticator', 'verificationToken'].map((t) => db.query(`SELECT * FROM "${t}" ORDER BY 1, 2`))));
+  const before = await fingerprint();
+  const bad = [undefined, null, 0, 42, '', {}, [], ['s-u1'], { sessionToken: 's-u1' }, () => 's-u1', Symbol('x'), 10n];
+  const good = { id: 'u1', email: 'u1@example.com', sessionToken: 's-u1', provider: 'github', providerAccountId: 'p-u1', identifier: 'u1@example.com', token: 't-u1', credentialID: 'c-u1', userId: 'u1' };
+  // [method, builds its arguments with `v` in the key position named]
+  const calls = [
+    ['getUser', 'id', (v) => [v], 'read'],
+    ['getUserByEmail', 'email', (v) => [v], 'read'],
+    ['getUserByAccount', 'provider', (v) => [{ provider: v, providerAccountId: good.providerAccountId }], 'read'],
+    ['getUserByAccount', 'providerAccountId', (v) => [{ provider: good.provider, providerAccountId: v }], 'read'],
+    ['getUserByAccount', 'whole argument', (v) => [v], 'read'],
+    ['getAccount', 'providerAccountId', (v) => [v, good.provider], 'read'],
+    ['getAccount', 'provider', (v) => [good.providerAccountId, v], 'read'],
+    ['getSessionAndUser', 'sessionToken', (v) => [v], 'read'],
+    ['getAuthenticator', 'credentialID', (v) => [v], 'read'],
+    ['listAuthenticatorsByUserId', 'userId', (v) => [v], 'list'],
+    ['useVerificationToken', 'identifier', (v) => [{ identifier: v, token: good.token }], 'read'],
+    ['useVerificationToken', 'token', (v) => [{ identifier: good.identifier, token: v }], 'read'],
+    ['useVerificationToken', 'whole argument', (v) => [v], 'read'],
+    ['updateUser', 'id', (v) => [{ id: v, name: 'pwned' }], 'write'],
+    ['updateUser', 'whole argument', (v) => [v], 'write'],
+    ['deleteUser', 'userId', (v) => [v], 'write'],
+    ['unlinkAccount', 'provider', (v) => [{ provider: v, providerAccountId: good.providerAccountId }], 'write'],
+    ['unlinkAccount', 'providerAccountId', (v) => [{ provider: good.provider, providerAccountId: v }], 'write'],
+    ['updateSession', 'sessionToken', (v) => [{ sessionToken: v, expires: new Date('2000-01-01T00:00:00.000Z') }], 'write'],
+    ['updateSession', 'whole argument', (v) => [v], 'write'],
+    ['deleteSession', 'sessionToken', (v) => [v], 'write'],
+    ['updateAuthenticatorCounter', 'credentialID', (v) => [v, 99], 'write'],
+  ];
+  let checked = 0;
+  for (const [method, position, args, kind] of calls) {
+    for (const v of bad) {
+      // Whole, `{ sessionToken }` is a valid updateSession argument.
+      if (position === 'whole argument' && v !== null && typeof v === 'object' && !Array.isArray(v) && 'sessionToken' in v) continue;
+      const label = `${method}(${position} = ${typeof v === 'symbol' ? 'symbol' : typeof v === 'bigint' ? `${v}n` : typeof v === 'function' ? 'function' : JSON.stringify(v)})`;
+      let result;
+      try {
+        result = await adapter[method](...args(v));
+      } catch (err) {
+        assert.equal(kind, 'write', `${label} threw ${err}, reads answer null`);
+        assert.equal(err.code, 'INVALID_ARGUMENT', `${label}: ${err}`);
+        assert.equal(err.name, 'NoormmeError', label);
+        checked++;
+        continue;
+      }
+      if (kind === 'read') assert.equal(result, null, label);
+      else if (kind === 'list') assert.deepEqual(result, [], label);
+      else assert.fail(`${label} resolved (${JSON.stringify(result)}) instead of refusing`);
+      assert.equal(await fingerprint(), before, `${label} changed the database`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= calls.length * (bad.length - 1));
+  assert.equal(await fingerprint(), before);
+  // The counter is checked too, and good keys still work afterwards.
+  await assert.rejects(adapter.updateAuthenticatorCounter('c-u1', 'x'), { code: 'INVALID_ARGUMENT', field: 'counter' });
+  assert.equal((await adapter.getSessionAndUser('s-u1')).user.id, 'u1');
+  db.close();
+});

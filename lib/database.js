@@ -4,7 +4,7 @@ const { AsyncLocalStorage } = require('node:async_hooks');
 const { NativePool, runInline, setScratch, generateTypes } = require('./native');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
-const { bindArgs } = require('./params');
+const { bindArgs, assertWellFormed } = require('./params');
 const { Model, resolveTable } = require('./model');
 
 const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
@@ -174,6 +174,7 @@ class Executor {
   }
 
   async runAsync(stmt, args, onWriter, started) {
+    if (args !== undefined) wellFormedTexts(args);
     let extras;
     try {
       extras = await this.native.runAsync(stmt.id, args, onWriter);
@@ -203,7 +204,7 @@ function scratchParams(args) {
   }
   const n = args.length;
   const kindsAt = (FIRST_PARAM_SLOT + n) * 8;
-  if (kindsAt + n > SCRATCH.byteLength) return args;
+  if (kindsAt + n > SCRATCH.byteLength) return wellFormedTexts(args);
   let texts = null;
   for (let i = 0; i < n; i++) {
     const value = args[i];
@@ -211,17 +212,26 @@ function scratchParams(args) {
       SCRATCH_F64[FIRST_PARAM_SLOT + i] = value;
       SCRATCH_U8[kindsAt + i] = PARAM_NUMBER;
     } else if (typeof value === 'string') {
+      // Texts cross joined in one string: a lone surrogate at the end of one
+      // would pair with one at the start of the next.
+      assertWellFormed(value, i + 1);
       SCRATCH_F64[FIRST_PARAM_SLOT + i] = value.length;
       SCRATCH_U8[kindsAt + i] = PARAM_TEXT;
       texts = texts === null ? value : texts + value;
     } else if (value === null) {
       SCRATCH_U8[kindsAt + i] = PARAM_NULL;
     } else {
-      return args;
+      return wellFormedTexts(args);
     }
   }
   SCRATCH_F64[PARAM_COUNT_SLOT] = n;
   return texts;
+}
+
+/** `args`, once every text in it is checked well-formed (they cross as an array, each converted alone). */
+function wellFormedTexts(args) {
+  for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') assertWellFormed(args[i], i + 1);
+  return args;
 }
 
 function rowsOf(result) {

@@ -3,10 +3,18 @@
 // SQLite failures also carry SQLite's extended code name and `rawCode`.
 
 class NoormmeError extends Error {
-  constructor(message, { code = 'NOORMME_ERROR', cause } = {}) {
+  /**
+   * `details` may name what was wrong: `model`, `field` (a field or
+   * parameter name) and `value` (a short description of the value given);
+   * each is set on the error when given.
+   */
+  constructor(message, { code = 'NOORMME_ERROR', cause, model, field, value } = {}) {
     super(message, cause === undefined ? undefined : { cause });
     this.name = new.target.name;
     this.code = code;
+    if (model !== undefined) this.model = model;
+    if (field !== undefined) this.field = field;
+    if (value !== undefined) this.value = value;
   }
 }
 

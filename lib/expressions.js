@@ -5,11 +5,53 @@
 
 const { NoormmeError } = require('./errors');
 
+/**
+ * How deep Q trees and F/function expressions may nest. Each level is a
+ * level of recursion in the JS walks and in the compiler, so a tree built
+ * from untrusted input must not be able to exhaust the stack; 32 is far
+ * beyond what a hand-written condition needs.
+ */
+const MAX_DEPTH = 32;
+
+function depthOf(value) {
+  return value !== null && typeof value === 'object' && typeof value.depth === 'number' ? value.depth : 0;
+}
+
+/** The depth of a node above `children`, or a NoormmeError (code QUERY_TOO_DEEP) past MAX_DEPTH. */
+function nestedDepth(children) {
+  let depth = 0;
+  for (const child of children) depth = Math.max(depth, depthOf(child));
+  if (depth + 1 > MAX_DEPTH) {
+    throw new NoormmeError(`conditions and expressions nest at most ${MAX_DEPTH} levels deep`, { code: 'QUERY_TOO_DEEP' });
+  }
+  return depth + 1;
+}
+
+/**
+ * A lookup value as it is now: arrays (and Sets) are copied and Dates and
+ * byte arrays cloned, so changing the caller's object after filter() changes
+ * neither what the QuerySet matches nor the shape its cached SQL was
+ * compiled for. Shallow on purpose: nested arrays are not values.
+ */
+function capture(value) {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value) || value instanceof Set) return Object.freeze(Array.from(value, captureItem));
+  return captureItem(value);
+}
+
+function captureItem(value) {
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  return value;
+}
+
 class QNode {
   /** `Q({ a: 1, b__gt: 2 })`: all conditions must hold. */
   constructor(conditions = {}, connector = 'and', children = null) {
     this.connector = connector;
-    this.children = children ?? Object.entries(conditions).map(([key, value]) => ({ key, value }));
+    this.children = Object.freeze(children ?? Object.entries(conditions).map(([key, value]) => Object.freeze({ key, value: capture(value) })));
+    this.depth = nestedDepth(this.children);
+    Object.freeze(this);
   }
 
   and(other) {
@@ -50,11 +92,12 @@ class FieldRef {
       throw new NoormmeError("F() takes a field name: F('likes') or F('author__name')", { code: 'INVALID_QUERY' });
     }
     this.node = node ?? { f: path };
+    this.depth = node === null ? 1 : nestedDepth([node.l, node.r]);
     Object.freeze(this);
   }
 
   static op(op, left, right) {
-    return new FieldRef(null, { op, l: left, r: right });
+    return new FieldRef(null, { op, l: left, r: capture(right) });
   }
 
   add(v) {
@@ -93,6 +136,8 @@ class Aggregate {
     this.arg = typeof arg === 'string' ? (arg === '*' ? null : new FieldRef(arg)) : arg;
     this.distinct = Boolean(distinct);
     this.filter = filter === null ? null : toQ(filter);
+    this.depth = nestedDepth([this.arg, this.filter]);
+    Object.freeze(this);
   }
 }
 
@@ -100,7 +145,9 @@ class Aggregate {
 class Func {
   constructor(fn, args) {
     this.fn = fn;
-    this.args = args.map((a) => (typeof a === 'string' ? new FieldRef(a) : a));
+    this.args = Object.freeze(args.map((a) => (typeof a === 'string' ? new FieldRef(a) : capture(a))));
+    this.depth = nestedDepth(this.args);
+    Object.freeze(this);
   }
 }
 
@@ -108,6 +155,8 @@ class CastExpr {
   constructor(expr, type) {
     this.expr = typeof expr === 'string' ? new FieldRef(expr) : expr;
     this.type = type;
+    this.depth = nestedDepth([this.expr]);
+    Object.freeze(this);
   }
 }
 
@@ -150,12 +199,14 @@ const Cast = (expr, type) => new CastExpr(expr, type);
 /** `Value(x)`: a literal where an expression is expected (bound like any value). */
 class ValueExpr {
   constructor(value) {
-    this.value = value;
+    this.value = capture(value);
     Object.freeze(this);
   }
 }
 
 module.exports = {
+  MAX_DEPTH,
+  capture,
   Q,
   QNode,
   F,

@@ -419,9 +419,8 @@ function rowMerger(fields, filled) {
 
 /** The plain `field: value` pairs of a lookup (what create() can use). */
 function plainFields(lookup) {
-  const out = {};
-  for (const [key, value] of Object.entries(lookup)) if (!key.includes('__')) out[key] = value;
-  return out;
+  // fromEntries defines own properties, so a `__proto__` key stays a (bad) field name.
+  return Object.fromEntries(Object.entries(lookup).filter(([key]) => !key.includes('__')));
 }
 
 for (const name of [...CHAINABLE, ...TERMINAL]) {

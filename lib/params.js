@@ -50,6 +50,25 @@ function bindable(value, label) {
   }
 }
 
+// A surrogate half without its partner (Node 18 lacks String#isWellFormed).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (text) => text.isWellFormed() : (text) => !LONE_SURROGATE.test(text);
+
+/**
+ * Refuses a text holding a lone UTF-16 surrogate (from JSON such as
+ * "\ud83d"): UTF-8 cannot store it, so it would be replaced silently, and
+ * two such halves in a row of parameters could be read as one character.
+ * `label` is a parameter's position or name. Throws NoormmeError
+ * INVALID_PARAMETER.
+ */
+function assertWellFormed(text, label) {
+  if (!isWellFormed(text)) {
+    throw new NoormmeError(`${typeof label === 'number' ? `parameter ${label}` : label} holds a lone UTF-16 surrogate (ill-formed text that UTF-8 cannot store)`, {
+      code: 'INVALID_PARAMETER',
+    });
+  }
+}
+
 function assertValidDate(value) {
   if (value instanceof Date && Number.isNaN(value.getTime())) {
     throw new NoormmeError('an invalid Date cannot be compared or stored', { code: 'INVALID_PARAMETER' });
@@ -107,4 +126,4 @@ function bindArgs(stmt, params) {
   return out;
 }
 
-module.exports = { argsArray, bindArgs, bindable, encodeWith, assertValidDate };
+module.exports = { argsArray, bindArgs, bindable, encodeWith, assertValidDate, assertWellFormed };

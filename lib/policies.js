@@ -4,6 +4,8 @@
 // storage format discovery detected for each column. A stored value that
 // does not parse is returned as stored, never turned into null.
 
+const { NoormmeError } = require('./errors');
+
 const MS_PER_DAY = 86400000;
 const JULIAN_UNIX_EPOCH = 2440587.5;
 const ISO_TEXT = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
@@ -126,6 +128,19 @@ function decoderFor(column) {
   }
 }
 
+/**
+ * A value as JSON text. JSON.stringify throws a plain TypeError on cycles and
+ * bigints and a RangeError on nesting deep enough to exhaust the stack (a
+ * parsed request body can be); each becomes a NoormmeError INVALID_VALUE.
+ */
+function encodeJson(value, column) {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    throw new NoormmeError(`${column.name} cannot be stored as JSON: ${err instanceof RangeError ? 'it nests too deeply' : err.message}`, { code: 'INVALID_VALUE', cause: err });
+  }
+}
+
 /** (JS value) => value to bind, in the column's storage format. */
 function encoderFor(column) {
   switch (column.policy) {
@@ -135,7 +150,7 @@ function encoderFor(column) {
     case 'datetime':
       return (v) => (v instanceof Date ? formatDate(v, column.storage) : v);
     case 'json':
-      return (v) => (v === null ? null : JSON.stringify(v));
+      return (v) => (v === null ? null : encodeJson(v, column));
     default:
       return null;
   }

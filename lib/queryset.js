@@ -656,11 +656,15 @@ class QuerySet {
     if (end !== null) shape.limit = end - start;
     if (start > 0) shape.offset = start;
     if (extra.set) {
-      shape.set = {};
-      for (const [field, value] of Object.entries(extra.set)) {
-        if (value === undefined) throw invalid(`${field} is undefined; use null for NULL`);
-        shape.set[field] = expressionShape(value, slots);
-      }
+      // Built as own properties: a `__proto__` key (JSON.parse makes one) must
+      // reach the compiler and fail there as any unknown field does, not set
+      // the prototype of the shape and vanish.
+      shape.set = Object.fromEntries(
+        Object.entries(extra.set).map(([field, value]) => {
+          if (value === undefined) throw invalid(`${field} is undefined; use null for NULL`);
+          return [field, expressionShape(value, slots)];
+        }),
+      );
     }
     if (extra.aggregate) shape.aggregate = Object.entries(extra.aggregate).map(([name, expr]) => [name, expressionShape(expr, slots)]);
     return { shape, values: slots.values };

@@ -11,7 +11,9 @@ function ensure(dir) {
   const marker = path.join(dir, 'node_modules', '.package-lock.json');
   const stale = !fs.existsSync(marker) || (fs.existsSync(lock) && fs.statSync(lock).mtimeMs > fs.statSync(marker).mtimeMs);
   if (!stale) return;
-  const cmd = 'npm install';
+  // `npm ci` installs exactly what the lock file lists and never rewrites it,
+  // so a test run leaves the clone clean (and fails loudly on a stale lock).
+  const cmd = 'npm ci';
   console.log(`[noormme] ${cmd} in ${path.relative(process.cwd(), dir) || '.'}`);
   execSync(`${cmd} --no-audit --no-fund`, { cwd: dir, stdio: 'inherit' });
 }

@@ -62,6 +62,14 @@ const FIELDS = {
 };
 const DATES = new Set(['emailVerified', 'expires']);
 
+/** A short description of an argument for error messages (never the argument's whole text). */
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  return typeof value === 'object' ? 'an object' : `${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}`;
+}
+
 function toDate(v) {
   if (v === null || v === undefined || v instanceof Date) return v ?? null;
   const d = new Date(typeof v === 'number' && v < 1e11 ? v * 1000 : v);
@@ -108,78 +116,133 @@ function NoormmeAdapter(db, options = {}) {
     return out;
   }
 
-  const where = (kind, data) => toRow(kind, data);
+  /**
+   * The condition finding rows of `kind` by `keys` (Auth.js field → value),
+   * or null when some key is not a non-empty string. Auth.js keys (ids,
+   * tokens, emails, provider names) are always strings; anything else
+   * (undefined above all, which a plain object would drop) must match no
+   * row rather than every row.
+   */
+  function where(kind, keys) {
+    const out = {};
+    for (const [field, value] of Object.entries(keys)) {
+      if (typeof value !== 'string' || value === '') return null;
+      out[col(kind, field)] = value;
+    }
+    return out;
+  }
+
+  /** As where(), but a bad key is a NoormmeError (INVALID_ARGUMENT): for writes, which must never act on unknown rows. */
+  function whereOrThrow(kind, keys, method) {
+    const condition = where(kind, keys);
+    if (condition === null) {
+      const [field, value] = Object.entries(keys).find(([, v]) => typeof v !== 'string' || v === '');
+      throw new NoormmeError(`Auth.js ${method}: ${field} must be a non-empty string, got ${describe(value)}`, {
+        code: 'INVALID_ARGUMENT',
+        model: tables[kind],
+        field,
+        value: describe(value),
+      });
+    }
+    return condition;
+  }
+
+  /** The object argument of `method`, or a NoormmeError (INVALID_ARGUMENT). */
+  function objectArg(value, method) {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new NoormmeError(`Auth.js ${method} takes an object, got ${describe(value)}`, { code: 'INVALID_ARGUMENT', value: describe(value) });
+    }
+    return value;
+  }
+
+  /** The first row of `kind` matching `keys`, or null (also when a key is not a string). */
+  async function first(kind, keys) {
+    const condition = where(kind, keys);
+    return condition === null ? null : model(kind).objects.filter(condition).first();
+  }
 
   // Auth.js calls the methods detached from the object, so they refer to
   // each other through this binding, never through `this`.
   const adapter = {
     async createUser(user) {
+      objectArg(user, 'createUser');
       const row = await model('user').objects.create(toRow('user', { ...user, id: user.id ?? generateId() }));
       return fromRow('user', row);
     },
     async getUser(id) {
-      return fromRow('user', await model('user').objects.filter(where('user', { id })).first());
+      return fromRow('user', await first('user', { id }));
     },
     async getUserByEmail(email) {
-      if (!email) return null;
-      return fromRow('user', await model('user').objects.filter(where('user', { email })).first());
+      return fromRow('user', await first('user', { email }));
     },
-    async getUserByAccount({ provider, providerAccountId }) {
-      const account = await model('account').objects.filter(where('account', { provider, providerAccountId })).first();
-      if (!account) return null;
-      return adapter.getUser(account[col('account', 'userId')]);
+    async getUserByAccount(account) {
+      if (account === null || typeof account !== 'object') return null;
+      const { provider, providerAccountId } = account;
+      const found = await first('account', { provider, providerAccountId });
+      if (!found) return null;
+      return adapter.getUser(found[col('account', 'userId')]);
     },
     async updateUser(user) {
-      const { id, ...changes } = user;
+      const { id, ...changes } = objectArg(user, 'updateUser');
+      const condition = whereOrThrow('user', { id }, 'updateUser');
       const data = toRow('user', changes);
-      if (Object.keys(data).length) await model('user').objects.filter(where('user', { id })).update(data);
+      if (Object.keys(data).length) await model('user').objects.filter(condition).update(data);
       const updated = await adapter.getUser(id);
       if (!updated) throw new NoormmeError(`Auth.js updateUser: no user with id ${id}`, { code: 'DOES_NOT_EXIST' });
       return updated;
     },
     async deleteUser(userId) {
+      const user = whereOrThrow('user', { id: userId }, 'deleteUser');
       // Accounts, sessions and authenticators go too (ON DELETE CASCADE in the
       // canonical schema; removed explicitly for schemas without it).
       await db.transaction(async () => {
-        for (const kind of ['account', 'session', 'authenticator']) await model(kind).objects.filter(where(kind, { userId })).delete();
-        await model('user').objects.filter(where('user', { id: userId })).delete();
+        for (const kind of ['account', 'session', 'authenticator']) await model(kind).objects.filter(whereOrThrow(kind, { userId }, 'deleteUser')).delete();
+        await model('user').objects.filter(user).delete();
       });
     },
     async linkAccount(account) {
-      return fromRow('account', await model('account').objects.create(toRow('account', account)));
+      return fromRow('account', await model('account').objects.create(toRow('account', objectArg(account, 'linkAccount'))));
     },
-    async unlinkAccount({ provider, providerAccountId }) {
-      await model('account').objects.filter(where('account', { provider, providerAccountId })).delete();
+    async unlinkAccount(account) {
+      const { provider, providerAccountId } = objectArg(account, 'unlinkAccount');
+      await model('account').objects.filter(whereOrThrow('account', { provider, providerAccountId }, 'unlinkAccount')).delete();
     },
     async getAccount(providerAccountId, provider) {
-      return fromRow('account', await model('account').objects.filter(where('account', { provider, providerAccountId })).first());
+      return fromRow('account', await first('account', { provider, providerAccountId }));
     },
     async createSession(session) {
-      return fromRow('session', await model('session').objects.create(toRow('session', session)));
+      return fromRow('session', await model('session').objects.create(toRow('session', objectArg(session, 'createSession'))));
     },
     async getSessionAndUser(sessionToken) {
-      const session = await model('session').objects.filter(where('session', { sessionToken })).first();
+      const session = await first('session', { sessionToken });
       if (!session) return null;
       const user = await adapter.getUser(session[col('session', 'userId')]);
       return user ? { session: fromRow('session', session), user } : null;
     },
     async updateSession(session) {
-      const { sessionToken, ...changes } = session;
+      const { sessionToken, ...changes } = objectArg(session, 'updateSession');
+      const condition = whereOrThrow('session', { sessionToken }, 'updateSession');
       const data = toRow('session', changes);
-      const qs = model('session').objects.filter(where('session', { sessionToken }));
+      const qs = model('session').objects.filter(condition);
       if (Object.keys(data).length && (await qs.update(data)) === 0) return null;
       return fromRow('session', await qs.first());
     },
     async deleteSession(sessionToken) {
-      await model('session').objects.filter(where('session', { sessionToken })).delete();
+      await model('session').objects.filter(whereOrThrow('session', { sessionToken }, 'deleteSession')).delete();
     },
     async createVerificationToken(token) {
-      return fromRow('verificationToken', await model('verificationToken').objects.create(toRow('verificationToken', token)));
+      return fromRow('verificationToken', await model('verificationToken').objects.create(toRow('verificationToken', objectArg(token, 'createVerificationToken'))));
     },
-    /** Single use and atomic: read and delete in one write transaction, so a token works once. */
-    async useVerificationToken({ identifier, token }) {
+    /**
+     * Single use and atomic: read and delete in one write transaction, so a
+     * token works once. A missing identifier or token finds nothing (null).
+     */
+    async useVerificationToken(params) {
+      if (params === null || typeof params !== 'object') return null;
+      const condition = where('verificationToken', { identifier: params.identifier, token: params.token });
+      if (condition === null) return null;
       return db.transaction(async () => {
-        const qs = model('verificationToken').objects.filter(where('verificationToken', { identifier, token }));
+        const qs = model('verificationToken').objects.filter(condition);
         const found = await qs.first();
         if (!found) return null;
         await qs.delete();
@@ -187,16 +250,27 @@ function NoormmeAdapter(db, options = {}) {
       });
     },
     async createAuthenticator(authenticator) {
-      return fromRow('authenticator', await model('authenticator').objects.create(toRow('authenticator', authenticator)));
+      return fromRow('authenticator', await model('authenticator').objects.create(toRow('authenticator', objectArg(authenticator, 'createAuthenticator'))));
     },
     async getAuthenticator(credentialID) {
-      return fromRow('authenticator', await model('authenticator').objects.filter(where('authenticator', { credentialID })).first());
+      return fromRow('authenticator', await first('authenticator', { credentialID }));
     },
     async listAuthenticatorsByUserId(userId) {
-      return (await model('authenticator').objects.filter(where('authenticator', { userId }))).map((r) => fromRow('authenticator', r));
+      const condition = where('authenticator', { userId });
+      if (condition === null) return [];
+      return (await model('authenticator').objects.filter(condition)).map((r) => fromRow('authenticator', r));
     },
     async updateAuthenticatorCounter(credentialID, counter) {
-      const qs = model('authenticator').objects.filter(where('authenticator', { credentialID }));
+      const condition = whereOrThrow('authenticator', { credentialID }, 'updateAuthenticatorCounter');
+      if (!Number.isSafeInteger(counter) || counter < 0) {
+        throw new NoormmeError(`Auth.js updateAuthenticatorCounter: counter must be a non-negative integer, got ${describe(counter)}`, {
+          code: 'INVALID_ARGUMENT',
+          model: tables.authenticator,
+          field: 'counter',
+          value: describe(counter),
+        });
+      }
+      const qs = model('authenticator').objects.filter(condition);
       if ((await qs.update(toRow('authenticator', { counter }))) === 0) {
         throw new NoormmeError(`Auth.js updateAuthenticatorCounter: no authenticator ${credentialID}`, { code: 'DOES_NOT_EXIST' });
       }
