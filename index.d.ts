@@ -427,6 +427,48 @@ export interface Model<T extends TableTypes = GenericTable> {
   related<K extends RelationNames<T>>(key: BindValue | Record<string, BindValue>, relation: K): RelatedManager<TypesOf<RelationTarget<T, K>>>;
   /** The value to bind for a field, in its storage format (a Date becomes the column's date text...). */
   encodeValue<K extends Fields<T>>(field: K, value: T['row'][K]): BindValue;
+  /** The parameters a request may filter and order these rows by; everything else in the request is ignored. */
+  filterSet(options: FilterSetOptions<T>): FilterSet<T>;
+}
+
+/** What a filterSet field may list: a lookup, a date transform, or a transform and a lookup (`'year__gte'`). */
+export type FilterLookup = Lookup | DateTransform | `${DateTransform}__${Lookup}`;
+
+/** `model.filterSet(...)`'s declaration: only these parameters act on a request. */
+export interface FilterSetOptions<T extends TableTypes = GenericTable> {
+  /** Field (or relation path) → its lookups: `{ title: ['icontains'], author__name: ['exact'], created_at: ['year', 'gte'] }`. */
+  fields: { [K in FieldPath<T>]?: readonly FilterLookup[] };
+  /** Fields the order parameter may sort by (`?o=-created_at,views`). */
+  orderBy?: readonly FieldPath<T>[];
+  /** The order parameter's name. Default 'o', as django-filter's OrderingFilter. */
+  orderParam?: string;
+  /** How many values one `in` parameter may carry. Default 100. */
+  maxValues?: number;
+}
+
+/** Request parameters: URLSearchParams, FormData, a Next.js `searchParams` object (awaited), or a plain object. */
+export type SearchParamsInput =
+  | URLSearchParams
+  | { getAll(name: string): unknown[] }
+  | Readonly<Record<string, string | number | boolean | readonly (string | number | boolean)[] | undefined>>
+  | null
+  | undefined;
+
+export interface FilterResult<T extends TableTypes = GenericTable, R = T['row']> {
+  /** The filtered QuerySet; empty (none()) when `errors` has an entry. */
+  qs: QuerySet<T, R>;
+  /** A message per parameter whose value did not convert (e.g. `{ published: 'Enter true, false, 1 or 0.' }`). */
+  errors: Record<string, string>;
+  /** The converted values of the parameters that acted, by parameter name (the order parameter as a list). */
+  data: Record<string, unknown>;
+}
+
+/** URL filters with an allowlist (django-filter's FilterSet). */
+export interface FilterSet<T extends TableTypes = GenericTable> {
+  /** The parameter names it reads, in the order it applies them. */
+  readonly params: readonly string[];
+  /** Filters `queryset` (default: every row) by the declared parameters `params` holds; ignores every other parameter. */
+  apply<R = T['row']>(params: SearchParamsInput, queryset?: QuerySet<T, R>): FilterResult<T, R>;
 }
 
 export interface SchemaOptions {

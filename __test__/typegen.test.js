@@ -76,6 +76,12 @@ export async function run(db: NOORMME): Promise<void> {
   const withAlbum = await Track.objects.selectRelated('Album').prefetch('Playlist');
   const albumTitle: string | undefined = withAlbum[0].Album?.Title;
   const playlistCount: number = withAlbum[0].Playlist.length;
+  const TrackFilter = Track.filterSet({ fields: { Name: ['icontains'], Milliseconds: ['gte', 'range'], Album__Title: ['exact'] }, orderBy: ['Milliseconds', 'Album__Title'] });
+  const { qs, errors } = TrackFilter.apply(new URLSearchParams('Name__icontains=love'), Track.objects.filter({ GenreId: 1 }));
+  const filteredName: string = (await qs.orderBy('Name'))[0].Name;
+  const message: string | undefined = errors.Name__icontains;
+  TrackFilter.apply({ Milliseconds__gte: '1000', tags: ['a', 'b'], page: undefined });
+  void filteredName, message;
   void albumTitle, playlistCount, title, artist, when, company, ok, dates, trackName, ms, one, n, genreId, names;
 }
 `;
@@ -94,6 +100,9 @@ export async function run(db: NOORMME): Promise<void> {
   db.model('Track').objects.filter({ Nmae__icontains: 'x' });
   db.model('Track').objects.orderBy('-Nmae');
   await db.model('Genre').objects.create({ Nmae: 'x' });
+  db.model('Track').filterSet({ fields: { Nmae: ['exact'] } });
+  db.model('Track').filterSet({ fields: { Name: ['icontain'] } });
+  db.model('Track').filterSet({ fields: { Name: ['exact'] }, orderBy: ['Nmae'] });
   void misspelledField, misspelledLookup, wrongValue, notDate;
 }
 `;
@@ -126,6 +135,9 @@ test('chinook types: misspelled fields, lookups, tables and wrong values fail to
     [12, /'Nmae__icontains' does not exist/],
     [13, /'"-Nmae"' is not assignable/],
     [14, /'Nmae' does not exist/],
+    [15, /'Nmae' does not exist/],
+    [16, /'"icontain"' is not assignable/],
+    [17, /'"Nmae"' is not assignable/],
   ];
   for (const [line, pattern] of expect) {
     assert.ok(

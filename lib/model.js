@@ -158,6 +158,16 @@ class Model {
     return new RelatedManager(this, key, rel);
   }
 
+  /**
+   * The parameters a request may filter and order this model's rows by
+   * (django-filter's FilterSet): `filterSet({ fields: { title: ['icontains'] }, orderBy: ['views'] })`.
+   * See lib/filterset.js.
+   */
+  filterSet(options) {
+    const { FilterSet } = require('./filterset');
+    return new FilterSet(this, options);
+  }
+
   toJSON() {
     return { model: this.name };
   }
