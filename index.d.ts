@@ -437,7 +437,7 @@ export type FilterLookup = Lookup | DateTransform | `${DateTransform}__${Lookup}
 /** `model.filterSet(...)`'s declaration: only these parameters act on a request. */
 export interface FilterSetOptions<T extends TableTypes = GenericTable> {
   /** Field (or relation path) → its lookups: `{ title: ['icontains'], author__name: ['exact'], created_at: ['year', 'gte'] }`. */
-  fields: { [K in FieldPath<T>]?: readonly FilterLookup[] };
+  fields: { [K in FieldPath<T> | RelationNames<T>]?: readonly FilterLookup[] };
   /** Fields the order parameter may sort by (`?o=-created_at,views`). */
   orderBy?: readonly FieldPath<T>[];
   /** The order parameter's name. Default 'o', as django-filter's OrderingFilter. */

@@ -67,12 +67,30 @@ async function runFlow(baseUrl, linksFile) {
     await Promise.all([page.waitForURL(/q=journal/), page.getByRole('button', { name: 'Search' }).click()]);
     const titles = await page.getByTestId('post').allTextContents();
     assert.ok(titles.length > 0 && titles.length <= 10);
-    // searchParams go straight into filter(): a real field filters, a wrong one is reported.
-    await page.goto(`${baseUrl}/?tags__name=rust`);
-    const rust = Number((await page.getByTestId('total').textContent()).match(/\d+/)[0]);
+    // searchParams go through the page's filterSet: declared parameters filter,
+    // anything else is ignored, a bad value shows its message and no posts.
+    const totalAt = async (query) => {
+      const response = await page.goto(`${baseUrl}/?${query}`);
+      assert.equal(response.status(), 200, query);
+      return Number((await page.getByTestId('total').textContent()).match(/\d+/)[0]);
+    };
+    const rust = await totalAt('tags__name=rust');
     assert.ok(rust > 0 && rust < total, `tag filter: ${rust} of ${total}`);
-    await page.goto(`${baseUrl}/?titel__icontains=x`);
-    assert.match(await page.locator('p[role=alert]').textContent(), /posts has no field 'titel'\. Did you mean 'title'\?/);
+    const either = await totalAt('tags__name__in=rust&tags__name__in=sqlite');
+    assert.ok(either > rust && either < total, `repeated in keys: ${either}`);
+    assert.equal(await totalAt('tags__name__in=rust,sqlite'), either);
+    assert.equal(await totalAt('tags__name=sqlite&tags__name=rust'), rust, 'the last value of a repeated key acts');
+    for (const ignored of ['utm_source=x', 'titel__icontains=x', 'author__email__startswith=zzz', 'author__is_staff=true', 'page=1e308', 'page=-5&page=x', 'o=']) {
+      assert.equal(await totalAt(ignored), total, ignored);
+      assert.equal(await page.locator('p[role=alert]').count(), 0, ignored);
+    }
+    for (const [garbage, message] of [['views__gte=lots', /views__gte: Enter a whole number\./], ['created_at__year=soon', /created_at__year: Enter a whole number/], ['o=-author__email', /o: Order by/]]) {
+      assert.equal(await totalAt(garbage), 0, garbage);
+      assert.match(await page.locator('p[role=alert]').textContent(), message);
+    }
+    await page.goto(`${baseUrl}/?o=-views`);
+    const views = (await page.getByTestId('post').allTextContents()).map((t) => Number(t.match(/(\d+) views/)[1]));
+    assert.deepEqual(views, [...views].sort((a, b) => b - a), 'ordered by ?o=-views');
     // Create a post through the Server Action form: first with errors, then valid.
     await page.goto(`${baseUrl}/posts/new`);
     await page.getByRole('button', { name: 'Publish' }).click();
