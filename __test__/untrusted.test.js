@@ -104,3 +104,48 @@ test('deep Q trees and expressions are a NoormmeError (QUERY_TOO_DEEP), not a Ra
   await assert.rejects(Note.objects.filter({ id: 1 }).update({ data: nested }), (e) => e instanceof NoormmeError && e.code === 'INVALID_VALUE');
   db.close();
 });
+
+test('startswith, endswith and contains are exact with NUL and long values', async () => {
+  const { db, Note } = await notes();
+  await db.execute('DELETE FROM note');
+  const bodies = ['x\u0000y', 'x', 'ab\u0000zzz', 'zzz', 'a\u0000b', 'A\u0000B', 'plain'];
+  for (const [i, body] of bodies.entries()) await Note.objects.create({ id: i + 1, owner: 1, body });
+  const match = async (filter) => (await Note.objects.filter(filter).orderBy('id')).map((r) => r.body);
+  assert.deepEqual(await match({ body__endswith: '\u0000zzz' }), ['ab\u0000zzz']);
+  assert.deepEqual(await match({ body__startswith: 'x\u0000' }), ['x\u0000y']);
+  assert.deepEqual(await match({ body__startswith: 'x' }), ['x\u0000y', 'x']);
+  assert.deepEqual(await match({ body__contains: '\u0000' }), ['x\u0000y', 'ab\u0000zzz', 'a\u0000b', 'A\u0000B']);
+  assert.deepEqual(await match({ body__contains: 'a\u0000b' }), ['a\u0000b']);
+  assert.deepEqual(await match({ body__icontains: 'a\u0000b' }), ['a\u0000b', 'A\u0000B']);
+  assert.deepEqual(await match({ body__iendswith: '\u0000B' }), ['a\u0000b', 'A\u0000B']);
+  assert.deepEqual(await match({ body__istartswith: 'X\u0000' }), ['x\u0000y']);
+  assert.deepEqual(await match({ body__iexact: 'a\u0000B' }), ['a\u0000b', 'A\u0000B']);
+  // Django: an empty value is contained in, starts and ends every (non-null) value.
+  for (const lookup of ['contains', 'icontains', 'startswith', 'istartswith', 'endswith', 'iendswith']) {
+    assert.equal((await match({ [`body__${lookup}`]: '' })).length, bodies.length, lookup);
+  }
+  // Long values compare exactly too.
+  const long = `${'a'.repeat(100000)}b`;
+  await Note.objects.create({ id: 100, owner: 1, body: long });
+  assert.deepEqual((await Note.objects.filter({ body__endswith: `a${'a'.repeat(7998)}b` })).map((r) => r.id), [100]);
+  assert.deepEqual((await Note.objects.filter({ body__contains: `${'a'.repeat(8000)}b` })).map((r) => r.id), [100]);
+  assert.equal(await Note.objects.filter({ body__contains: `${'a'.repeat(8000)}c` }).count(), 0);
+  db.close();
+});
+
+test('transaction statements are refused however they are written, and later reads stay fresh', async () => {
+  const { db } = await notes();
+  for (const sql of ['BEGIN', ';BEGIN', ' ;; BEGIN IMMEDIATE', '/* x */ BEGIN', '-- c\nBEGIN', 'begin exclusive transaction', 'SAVEPOINT a', 'RELEASE a', 'COMMIT', 'END', 'ROLLBACK']) {
+    await assert.rejects(db.query(sql), (e) => e instanceof NoormmeError && e.code === 'TRANSACTION_STATEMENT', sql);
+    await assert.rejects(db.execute(sql), (e) => e instanceof NoormmeError && e.code === 'TRANSACTION_STATEMENT', sql);
+  }
+  // A write through another handle is seen at once: no transaction was left open.
+  const other = new NOORMME({ database: db.shared.native.info().path, nPlusOne: false });
+  await other.execute("UPDATE note SET body = 'fresh' WHERE id = 1");
+  assert.deepEqual(await db.query('SELECT body FROM note WHERE id = 1'), [{ body: 'fresh' }]);
+  other.close();
+  // db.transaction() still works.
+  await db.transaction(async (tx) => tx.execute("UPDATE note SET body = 'tx' WHERE id = 1"));
+  assert.deepEqual(await db.query('SELECT body FROM note WHERE id = 1'), [{ body: 'tx' }]);
+  db.close();
+});
