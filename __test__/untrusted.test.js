@@ -149,3 +149,33 @@ test('transaction statements are refused however they are written, and later rea
   assert.deepEqual(await db.query('SELECT body FROM note WHERE id = 1'), [{ body: 'tx' }]);
   db.close();
 });
+
+test('no QuerySet path treats an undefined value as "no condition"', async () => {
+  const { db, Note } = await notes();
+  db.refreshSchema();
+  const before = JSON.stringify(await db.query('SELECT * FROM note ORDER BY id'));
+  const refused = (e) => e instanceof NoormmeError && ['INVALID_LOOKUP_VALUE', 'INVALID_PARAMETER'].includes(e.code);
+  const paths = [
+    () => Note.objects.filter({ id: undefined }),
+    () => Note.objects.filter({ owner: 1, id: undefined }).delete(),
+    () => Note.objects.exclude({ id: undefined }).delete(),
+    () => Note.objects.filter({ id: undefined }).update({ body: 'x' }),
+    () => Note.objects.filter({ id: 1 }).update({ body: undefined }),
+    () => Note.objects.get({ id: undefined }),
+    () => Note.objects.get({ owner: 1, id: undefined }),
+    () => Note.objects.filter(Q({ id: undefined })).delete(),
+    () => Note.objects.filter(Q.or({ id: undefined }, { id: undefined })).delete(),
+    () => Note.objects.exclude({ id__in: [undefined] }).delete(),
+    () => Note.objects.exclude({ id__in: [1, undefined] }).delete(),
+    () => Note.objects.filter({ id__range: [undefined, 10] }).delete(),
+    () => Note.objects.filter({ id__in: [1] }).exclude({ owner__in: new Set([undefined]) }).update({ body: 'x' }),
+    () => Note.objects.getOrCreate({ id: undefined }),
+    () => Note.objects.updateOrCreate({ id: undefined }, { defaults: { body: 'x' } }),
+    () => Note.objects.inBulk([undefined]),
+  ];
+  for (const [i, run] of paths.entries()) {
+    await assert.rejects(async () => run(), refused, `path ${i}`);
+  }
+  assert.equal(JSON.stringify(await db.query('SELECT * FROM note ORDER BY id')), before);
+  db.close();
+});

@@ -106,8 +106,8 @@ function leafShape(key, value, slots) {
     case 'in': {
       if (value instanceof QuerySet) return { leaf: [key, { sub: value.subqueryShape(slots) }] };
       if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array or a QuerySet, got ${typeof value}`);
-      // As in Django, None inside `in` never matches and is dropped.
-      const items = [...value].filter((v) => v !== null && v !== undefined);
+      // As in Django, None inside `in` never matches and is dropped (undefined was refused by leafKey).
+      const items = [...value].filter((v) => v !== null);
       return { leaf: [key, { in: items.map((v) => slots.slot(v)) }] };
     }
     case 'range':
@@ -169,7 +169,11 @@ function leafKey(key, value) {
       if (value instanceof QuerySet) return `${k}=in(${quoteKey(value.model.name)}${value.key('select')});`;
       if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array or a QuerySet, got ${typeof value}`);
       let n = 0;
-      for (const v of value) if (v !== null && v !== undefined) n++;
+      for (const v of value) {
+        // Dropped like null, it would turn exclude({ id__in: [undefined] }) into "every row".
+        if (v === undefined) throw invalid(`${key} holds undefined; use null (which in ignores) or leave it out`);
+        if (v !== null) n++;
+      }
       return `${k}=in${n};`;
     }
     case 'range':
@@ -269,7 +273,7 @@ function qValues(node, out) {
     if (lookup === 'in' && value instanceof QuerySet) {
       out.push(...value.slotValues());
     } else if (lookup === 'in') {
-      for (const v of value) if (v !== null && v !== undefined) out.push(v);
+      for (const v of value) if (v !== null) out.push(v);
     } else if (lookup === 'range') {
       out.push(value[0], value[1]);
     } else if (lookup !== 'isnull' && value !== null) {
@@ -313,7 +317,7 @@ function assertSameDatabase(model, node) {
 function alwaysEmpty(node) {
   if (node.connector !== 'and') return false;
   return node.children.some((c) =>
-    c instanceof QNode ? alwaysEmpty(c) : c.key.endsWith('__in') && (c.value instanceof QuerySet ? c.value.state.empty : (Array.isArray(c.value) || c.value instanceof Set) && [...c.value].every((v) => v === null || v === undefined)),
+    c instanceof QNode ? alwaysEmpty(c) : c.key.endsWith('__in') && (c.value instanceof QuerySet ? c.value.state.empty : (Array.isArray(c.value) || c.value instanceof Set) && [...c.value].every((v) => v === null)),
   );
 }
 
