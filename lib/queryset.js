@@ -562,10 +562,11 @@ class QuerySet {
   /** `{ name: value }` of aggregates over the whole QuerySet: `aggregate({ total: Sum('Bytes') })`. */
   async aggregate(expressions) {
     if (!expressions || typeof expressions !== 'object') throw invalid('aggregate() takes { name: Aggregate }');
-    for (const [name, expr] of Object.entries(expressions)) {
+    const read = { ...expressions };
+    for (const [name, expr] of Object.entries(read)) {
       if (!isExpression(expr)) throw invalid(`aggregate(): ${name} must be an aggregate (Count, Sum, Avg, Min, Max)`);
     }
-    const { result } = await this.execute('aggregate', { aggregate: expressions });
+    const { result } = await this.execute('aggregate', { aggregate: read });
     return result.rows[0];
   }
 
@@ -864,8 +865,10 @@ class QuerySet {
       if (this.state.empty) return Promise.resolve(0);
       const plan = this.keptUpdate(values);
       if (plan !== null) return runPlan(this.model, plan.compiled, this.state.where[0].plainValues, values, plan.keys, changesOf);
-      // No async function: an inline write resolves without extra turns.
-      const ran = this.run('update', { set: values });
+      // No async function: an inline write resolves without extra turns. The
+      // values are read once (a spread defines own properties, `__proto__`
+      // included), so the cache key and the SQL come from the same reading.
+      const ran = this.run('update', { set: { ...values } });
       return ran instanceof Promise ? ran.then(([result]) => result.changes) : Promise.resolve(ran[0].changes);
     } catch (err) {
       return Promise.reject(err);
