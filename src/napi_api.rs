@@ -141,7 +141,9 @@ fn utf8_len_of_utf16_prefix(text: &str, units: usize) -> usize {
 /// lookup-value error there rather than an SQLite error at run time.
 #[napi]
 pub fn check_regex(pattern: String) -> napi::Result<()> {
+    // `__iregex` runs the pattern behind `(?i)`, which can compile larger.
     crate::regex::Regex::new(&pattern)
+        .and_then(|_| crate::regex::Regex::new(&format!("(?i){pattern}")))
         .map(|_| ())
         .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
 }

@@ -799,7 +799,7 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         Connection::open_with_flags(abs, flags)
     }
     .map_err(|e| connection_error(abs, e.into()))?;
-    register_functions(&conn)?;
+    crate::functions::register(&conn)?;
     // The JS thread must never sleep in SQLite's busy handler: BUSY is
     // answered by moving the work to a worker, which retries with backoff.
     conn.busy_timeout(Duration::ZERO)?;
@@ -819,89 +819,6 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         apply_pragma(&conn, name, value).map_err(|e| connection_error(abs, e))?;
     }
     Ok(conn)
-}
-
-/// SQL functions the query compiler relies on, on every connection.
-fn register_functions(conn: &Connection) -> Result<()> {
-    use rusqlite::functions::FunctionFlags;
-    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-    // Unicode lower-casing for the i-lookups: SQLite's own lower() and LIKE
-    // only fold ASCII, so "ANTÔNIO" would not find "Antônio".
-    conn.create_scalar_function(
-        "noormme_fold",
-        1,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_DETERMINISTIC
-            | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            Ok(match ctx.get_raw(0) {
-                ValueRef::Null => ToSqlOutput::Owned(Value::Null),
-                ValueRef::Text(t) => {
-                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(t).to_lowercase()))
-                }
-                ValueRef::Integer(i) => ToSqlOutput::Owned(Value::Text(i.to_string())),
-                ValueRef::Real(f) => ToSqlOutput::Owned(Value::Text(f.to_string())),
-                ValueRef::Blob(b) => {
-                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(b).to_lowercase()))
-                }
-            })
-        },
-    )?;
-    // `X REGEXP Y` calls regexp(Y, X), for `__regex` and `__iregex`. SQLite
-    // keeps the compiled pattern for the statement's run (auxdata).
-    conn.create_scalar_function(
-        "regexp",
-        2,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_DETERMINISTIC
-            | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            if matches!(ctx.get_raw(0), ValueRef::Null) {
-                return Ok(ToSqlOutput::Owned(Value::Null));
-            }
-            let pattern = ctx.get_or_create_aux(
-                0,
-                |v| -> std::result::Result<_, crate::regex::RegexError> {
-                    let text = match v {
-                        ValueRef::Text(t) | ValueRef::Blob(t) => {
-                            String::from_utf8_lossy(t).into_owned()
-                        }
-                        ValueRef::Integer(i) => i.to_string(),
-                        ValueRef::Real(f) => f.to_string(),
-                        ValueRef::Null => String::new(),
-                    };
-                    crate::regex::Regex::new(&text)
-                },
-            )?;
-            Ok(ToSqlOutput::Owned(match ctx.get_raw(1) {
-                ValueRef::Null => Value::Null,
-                ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    Value::Integer(pattern.is_match(&String::from_utf8_lossy(t)) as i64)
-                }
-                ValueRef::Integer(i) => Value::Integer(pattern.is_match(&i.to_string()) as i64),
-                ValueRef::Real(f) => Value::Integer(pattern.is_match(&f.to_string()) as i64),
-            }))
-        },
-    )?;
-    conn.create_scalar_function(
-        "noormme_upper",
-        1,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_DETERMINISTIC
-            | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            Ok(match ctx.get_raw(0) {
-                ValueRef::Text(t) => {
-                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(t).to_uppercase()))
-                }
-                ValueRef::Null => ToSqlOutput::Owned(Value::Null),
-                ValueRef::Integer(i) => ToSqlOutput::Owned(Value::Integer(i)),
-                ValueRef::Real(f) => ToSqlOutput::Owned(Value::Real(f)),
-                ValueRef::Blob(b) => ToSqlOutput::Owned(Value::Blob(b.to_vec())),
-            })
-        },
-    )?;
-    Ok(())
 }
 
 /// Pragma names and values come from options, not from SQL: both are checked
