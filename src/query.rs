@@ -1548,6 +1548,10 @@ fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled
     })
 }
 
+/// The most parameters one statement may have (SQLITE_MAX_VARIABLE_NUMBER,
+/// which the bundled build leaves at its default).
+const MAX_VARIABLES: usize = 32766;
+
 /// Several rows in one INSERT: `{"fields": [..], "rows": n, "conflict": null
 /// | {"ignore": true} | {"update": [..], "unique": [..]}}`; row r's value for
 /// field j is slot `r * fields.len() + j`.
@@ -1569,6 +1573,15 @@ fn bulk_insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Com
         return Err(shape_error(
             "bulkCreate(): rows without fields cannot be batched; use create()",
         ));
+    }
+    if rows
+        .checked_mul(fields.len())
+        .is_none_or(|n| n > MAX_VARIABLES)
+    {
+        return Err(shape_error(format!(
+            "bulkCreate(): {rows} rows of {} fields need more than SQLite's {MAX_VARIABLES} parameters in one statement; send fewer rows at a time",
+            fields.len()
+        )));
     }
     let mut cols = Vec::new();
     for field in &fields {
@@ -1936,9 +1949,15 @@ mod tests {
             json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 1, "conflict": {"update": ["nmae"], "unique": ["email"]}}),
             json!({"model": "users", "mode": "bulk_insert", "fields": ["emial"], "rows": 1, "conflict": null}),
             json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 0, "conflict": null}),
+            // Counts that would size an allocation past reason (or overflow).
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 1_000_000_000_000u64, "conflict": null}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 16384, "conflict": null}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": u64::MAX, "conflict": null}),
         ] {
             assert!(compile(&catalog(), &bad).is_err(), "{bad}");
         }
+        let most = json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 16383, "conflict": null});
+        assert_eq!(compile(&catalog(), &most).unwrap().binds.len(), 32766);
     }
 
     #[test]
@@ -2052,5 +2071,60 @@ mod tests {
         assert_eq!(names_where("iendswith", &tail, &[&row]).len(), 1);
         assert!(names_where("endswith", &miss, &[&row]).is_empty());
         assert!(names_where("contains", &format!("{tail}c"), &[&row]).is_empty());
+    }
+
+    /// Shapes nested as deep as serde_json parses (128 levels), built as text.
+    fn deepest_shapes() -> Vec<String> {
+        let depth = 120;
+        let wrap = |open: &str, inner: String, close: &str, n: usize| {
+            format!("{}{inner}{}", open.repeat(n), close.repeat(n))
+        };
+        let leaf = r#"{"leaf": ["name__contains", {"p": 0}]}"#.to_string();
+        let q = |q: String| format!(r#"{{"model": "users", "where": [{{"filter": {q}}}]}}"#);
+        let expr = wrap(
+            r#"{"op": "+", "r": {"p": 0}, "l": "#,
+            r#"{"f": "id"}"#.into(),
+            "}",
+            depth,
+        );
+        let sub = wrap(
+            r#"{"model": "users", "fields": ["id"], "where": [{"filter": {"leaf": ["id__in", {"sub": "#,
+            r#"{"model": "users", "fields": ["id"]}"#.into(),
+            "}]}}]}",
+            depth / 6,
+        );
+        vec![
+            q(wrap(r#"{"not": "#, leaf.clone(), "}", depth)),
+            q(wrap(r#"{"or": ["#, leaf.clone(), "]}", depth / 2)),
+            q(format!(r#"{{"leaf": ["id__gt", {expr}]}}"#)),
+            sub,
+        ]
+    }
+
+    #[test]
+    fn the_deepest_parseable_shapes_compile_on_a_small_stack() {
+        let cat = catalog();
+        let shapes: Vec<Value> = deepest_shapes()
+            .iter()
+            .map(|text| serde_json::from_str(text).unwrap())
+            .collect();
+        // Smaller than any thread Node runs JS on (4 MB for a worker).
+        let compiled = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                shapes
+                    .iter()
+                    .map(|shape| compile(&cat, shape).map(|c| c.sql.len()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        for result in compiled {
+            assert!(result.unwrap() > 0);
+        }
+        // One level deeper than serde_json allows is a parse error, not a crash.
+        let too_deep = format!("{}1{}", "[".repeat(129), "]".repeat(129));
+        assert!(serde_json::from_str::<Value>(&too_deep).is_err());
     }
 }
