@@ -49,11 +49,21 @@ impl Regex {
     pub fn new(pattern: &str) -> Result<Regex, RegexError> {
         // The crate's own syntax errors quote the whole pattern over several
         // lines; parsing first gives a one-line reason and a position.
-        regex_syntax::ParserBuilder::new()
+        let ast = regex_syntax::ast::parse::ParserBuilder::new()
             .nest_limit(NEST_LIMIT)
             .build()
             .parse(pattern)
-            .map_err(|e| syntax_error(pattern, &e))?;
+            .map_err(|e| syntax_error(pattern, &regex_syntax::Error::Parse(e)))?;
+        regex_syntax::ast::visit(&ast, PythonRepeats).map_err(|span| {
+            RegexError(format!(
+                "{} (at character {})",
+                span.1,
+                position(pattern, span.0)
+            ))
+        })?;
+        regex_syntax::hir::translate::Translator::new()
+            .translate(pattern, &ast)
+            .map_err(|e| syntax_error(pattern, &regex_syntax::Error::Translate(e)))?;
         let inner = regex::bytes::RegexBuilder::new(pattern)
             .nest_limit(NEST_LIMIT)
             .size_limit(SIZE_LIMIT)
@@ -88,6 +98,38 @@ impl Regex {
     }
 }
 
+/// Refuses what Python's `re` refuses and the crate would accept: a
+/// repetition of a repetition (`a**`, "multiple repeat") or of an anchor
+/// (`^*`, "nothing to repeat"). The error is the operator's start and reason.
+struct PythonRepeats;
+
+impl regex_syntax::ast::Visitor for PythonRepeats {
+    type Output = ();
+    type Err = (usize, &'static str);
+
+    fn finish(self) -> Result<(), Self::Err> {
+        Ok(())
+    }
+
+    fn visit_pre(&mut self, ast: &regex_syntax::ast::Ast) -> Result<(), Self::Err> {
+        use regex_syntax::ast::Ast;
+        if let Ast::Repetition(rep) = ast {
+            let reason = match *rep.ast {
+                Ast::Repetition(_) => "multiple repeat",
+                Ast::Assertion(_) | Ast::Empty(_) | Ast::Flags(_) => "nothing to repeat",
+                _ => return Ok(()),
+            };
+            return Err((rep.op.span.start.offset, reason));
+        }
+        Ok(())
+    }
+}
+
+/// The 1-based character position of byte `offset` in `pattern`.
+fn position(pattern: &str, offset: usize) -> usize {
+    pattern.get(..offset).map_or(0, |head| head.chars().count()) + 1
+}
+
 /// One line: what is wrong and at which character (1-based).
 fn syntax_error(pattern: &str, err: &regex_syntax::Error) -> RegexError {
     let (kind, span) = match err {
@@ -95,11 +137,10 @@ fn syntax_error(pattern: &str, err: &regex_syntax::Error) -> RegexError {
         regex_syntax::Error::Translate(e) => (e.kind().to_string(), *e.span()),
         other => return RegexError(other.to_string()),
     };
-    let at = pattern
-        .get(..span.start.offset)
-        .map_or(0, |head| head.chars().count())
-        + 1;
-    RegexError(format!("{kind} (at character {at})"))
+    RegexError(format!(
+        "{kind} (at character {})",
+        position(pattern, span.start.offset)
+    ))
 }
 
 #[cfg(test)]
@@ -175,7 +216,21 @@ mod tests {
     #[test]
     fn mistakes_are_one_line_errors_with_a_position() {
         for bad in [
-            "(", ")", "[a", "*a", "a{5,2}", r"\1", "(?=a)", "(?<!a)b", r"\q",
+            "(",
+            ")",
+            "[a",
+            "*a",
+            "a**",
+            "a+*",
+            "^*",
+            r"\b+",
+            "a{5,2}",
+            "[z-a]",
+            r"\1",
+            "(?=a)",
+            "(?<!a)b",
+            r"\q",
+            r"\p{Nope}",
         ] {
             let err = Regex::new(bad).expect_err(bad);
             assert!(!err.to_string().contains('\n'), "{bad}: {err}");
@@ -183,6 +238,13 @@ mod tests {
         }
         let err = Regex::new("ab(cd").unwrap_err();
         assert_eq!(err.0, "unclosed group (at character 3)");
+        assert_eq!(
+            Regex::new("é+*").unwrap_err().0,
+            "multiple repeat (at character 3)"
+        );
+        // Repeating a group or a lazy repetition is fine, as in Python.
+        assert!(m("^(?:a*)*$", "aa"));
+        assert!(m("^a*?$", "aa"));
     }
 
     #[test]
