@@ -161,14 +161,19 @@ fn utf8_len_of_utf16_prefix(text: &str, units: usize) -> usize {
 
 /// Checks a `__regex` value when the chain is built, so a bad pattern is a
 /// lookup-value error there rather than an SQLite error at run time.
+/// `insensitive`: true for `__iregex` (run behind `(?i)`, which can compile
+/// larger), false for `__regex`; left out, the pattern must pass both ways.
 #[napi]
-pub fn check_regex(pattern: String) -> napi::Result<()> {
+pub fn check_regex(pattern: String, insensitive: Option<bool>) -> napi::Result<()> {
     shielded("checkRegex", || {
-        // `__iregex` runs the pattern behind `(?i)`, which can compile larger.
-        crate::regex::Regex::new(&pattern)
-            .and_then(|_| crate::regex::Regex::new(&format!("(?i){pattern}")))
-            .map(|_| ())
-            .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
+        let plain = || crate::regex::Regex::new(&pattern).map(|_| ());
+        let folded = || crate::regex::Regex::new(&format!("(?i){pattern}")).map(|_| ());
+        match insensitive {
+            Some(false) => plain(),
+            Some(true) => folded(),
+            None => plain().and_then(|()| folded()),
+        }
+        .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
     })
 }
 
