@@ -729,4 +729,19 @@ mod tests {
             assert!(read(&scratch, texts.as_deref().unwrap_or_default()).is_err());
         }
     }
+
+    #[test]
+    fn a_panic_in_an_entry_point_becomes_an_internal_error() {
+        let err = shielded("compile", || -> napi::Result<()> {
+            panic!("capacity overflow")
+        })
+        .unwrap_err();
+        let payload: serde_json::Value = serde_json::from_str(&err.reason).unwrap();
+        assert_eq!(payload["code"], "INTERNAL");
+        assert!(payload["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("compile stopped"));
+        assert_eq!(shielded("compile", || Ok(7)).unwrap(), 7);
+    }
 }
