@@ -1,5 +1,6 @@
 //! Running one statement on one connection and encoding its result compactly,
-//! so the JS side builds row objects with a handful of boundary crossings.
+//! so the JS side builds row objects with a handful of boundary crossings;
+//! each connection's authorizer keeps transaction control to the pool.
 //!
 //! Encoding (all little-endian, f64-aligned):
 //!   header: 8 f64 slots (rows, columns, flags, changes, lastInsertRowid, elapsed µs, 0, 0)
@@ -233,7 +234,7 @@ fn authorize(seen: &Seen, ctx: AuthContext<'_>) -> Authorization {
 }
 
 /// The error for a transaction statement that is not the pool's own.
-pub fn transaction_statement_error() -> Error {
+fn transaction_statement_error() -> Error {
     Error::usage(
         "TRANSACTION_STATEMENT",
         "transactions are managed by NOORMME: use db.transaction(async (tx) => { ... }) instead of BEGIN/COMMIT/SAVEPOINT",
@@ -263,12 +264,21 @@ impl Conn {
         internal: bool,
         f: impl FnOnce(&Connection) -> Result<T>,
     ) -> Result<T> {
-        let seen = &self.seen;
+        /// Withdraws the permission however `f` ends, a panic included.
+        struct Withdraw<'s>(&'s Seen);
+        impl Drop for Withdraw<'_> {
+            fn drop(&mut self) {
+                self.0.internal.store(false, Ordering::Relaxed);
+            }
+        }
+        let seen = &*self.seen;
         seen.internal.store(internal, Ordering::Relaxed);
         seen.refused.store(false, Ordering::Relaxed);
         seen.regexp.store(false, Ordering::Relaxed);
-        let out = f(&self.conn);
-        seen.internal.store(false, Ordering::Relaxed);
+        let out = {
+            let _withdraw = Withdraw(seen);
+            f(&self.conn)
+        };
         match out {
             Err(_) if seen.refused.load(Ordering::Relaxed) => Err(transaction_statement_error()),
             other => other,
@@ -762,5 +772,30 @@ mod tests {
             matches!(&err, Error::Sqlite { code: "SQLITE_ERROR", message, .. } if message.contains("no such table")),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn transaction_control_is_allowed_only_inside_an_internal_guard() {
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
+        let begin = |c: &Connection| Ok(c.execute_batch("BEGIN")?);
+        let refused = conn.guarded(false, begin).unwrap_err();
+        assert!(matches!(
+            refused,
+            Error::Usage {
+                code: "TRANSACTION_STATEMENT",
+                ..
+            }
+        ));
+        // Outside any guard (catalog reads, pragmas) it is refused too.
+        assert!(conn.execute_batch("COMMIT").is_err());
+        conn.guarded(true, begin).unwrap();
+        conn.guarded(true, |c| Ok(c.execute_batch("COMMIT")?))
+            .unwrap();
+        // A panic inside an internal guard does not leave the door open.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn.guarded(true, |_| -> Result<()> { panic!("boom") })
+        }));
+        assert!(conn.guarded(false, begin).is_err());
+        assert!(conn.is_autocommit());
     }
 }
