@@ -30,8 +30,10 @@ export declare class NativePool {
 /**
  * Checks a `__regex` value when the chain is built, so a bad pattern is a
  * lookup-value error there rather than an SQLite error at run time.
+ * `insensitive`: true for `__iregex` (run behind `(?i)`, which can compile
+ * larger), false for `__regex`; left out, the pattern must pass both ways.
  */
-export declare function checkRegex(pattern: string): void
+export declare function checkRegex(pattern: string, insensitive?: boolean | undefined | null): void
 
 /** TypeScript declarations for a schema (the JSON text of `db.schema()`). */
 export declare function generateTypes(schemaJson: string, source: string): string

@@ -118,7 +118,10 @@ class Executor {
   }
 
   statement(sql, internal = false) {
-    let stmt = this.statements.get(sql);
+    // The pool's own transaction control is cached apart, so user SQL of the
+    // same text is registered (and refused) on its own.
+    const key = internal ? `\0${sql}` : sql;
+    let stmt = this.statements.get(key);
     if (stmt === undefined) {
       if (typeof sql !== 'string') {
         throw new NoormmeError('SQL must be a string', { code: 'INVALID_ARGUMENT' });
@@ -130,7 +133,7 @@ class Executor {
         throw fromNative(err, sql);
       }
       stmt = { sql, id: reg.id, readonly: reg.readonly, params: reg.params, columns: null, buildRow: null, slowRuns: 0, slowStreak: 0 };
-      this.statements.set(sql, stmt);
+      this.statements.set(key, stmt);
     }
     return stmt;
   }

@@ -1,5 +1,6 @@
 //! Running one statement on one connection and encoding its result compactly,
-//! so the JS side builds row objects with a handful of boundary crossings.
+//! so the JS side builds row objects with a handful of boundary crossings;
+//! each connection's authorizer keeps transaction control to the pool.
 //!
 //! Encoding (all little-endian, f64-aligned):
 //!   header: 8 f64 slots (rows, columns, flags, changes, lastInsertRowid, elapsed µs, 0, 0)
@@ -11,10 +12,12 @@ use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_uint, CStr};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::{ffi, Connection};
 
 use crate::error::{Abbrev, Error, Result};
@@ -67,6 +70,12 @@ pub struct StatementInfo {
     pub id: u32,
     pub sql: String,
     pub readonly: bool,
+    /// The pool's own transaction control (BEGIN IMMEDIATE, SAVEPOINT...):
+    /// the only statements SQLite is allowed to open or close transactions for.
+    pub internal: bool,
+    /// Set once a preparation of it was seen to call REGEXP: one call can
+    /// run long and cannot be interrupted, so it never runs on the JS thread.
+    calls_regexp: AtomicBool,
     /// Column names last sent to JS for this statement; a result only carries
     /// names when they differ (after ALTER TABLE, or the first run).
     sent_columns: Mutex<Option<Arc<[String]>>>,
@@ -78,8 +87,26 @@ impl StatementInfo {
             id,
             sql,
             readonly,
+            internal: false,
+            calls_regexp: AtomicBool::new(false),
             sent_columns: Mutex::new(None),
         }
+    }
+
+    /// Marks the statement as the pool's own transaction control (or not).
+    pub fn with_internal(mut self, internal: bool) -> Self {
+        self.internal = internal;
+        self
+    }
+
+    /// Records that the statement calls REGEXP.
+    pub fn mark_calls_regexp(&self) {
+        self.calls_regexp.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the statement calls REGEXP (as far as its preparations showed).
+    pub fn calls_regexp(&self) -> bool {
+        self.calls_regexp.load(Ordering::Relaxed)
     }
 }
 
@@ -170,16 +197,97 @@ pub struct Conn {
     // Declared before `conn`: statements are finalized before it closes.
     prepared: RefCell<Vec<Option<Prepared>>>,
     uses: Cell<u64>,
+    seen: Arc<Seen>,
     conn: Connection,
 }
 
+/// What the connection's authorizer is told and saw while statements were
+/// prepared (SQLite calls it at preparation only, never per row).
+#[derive(Default)]
+struct Seen {
+    /// Transaction statements are allowed (running an `internal` statement).
+    internal: AtomicBool,
+    /// A transaction statement was refused.
+    refused: AtomicBool,
+    /// A statement prepared calls the REGEXP function.
+    regexp: AtomicBool,
+}
+
+/// Whether SQLite may prepare what `ctx` describes: BEGIN, COMMIT, END,
+/// ROLLBACK, SAVEPOINT and RELEASE only for the pool's own statements.
+/// Deciding by what SQLite parsed, not by the text, catches every spelling
+/// (`;BEGIN`, comments first, a script's later statements).
+fn authorize(seen: &Seen, ctx: AuthContext<'_>) -> Authorization {
+    match ctx.action {
+        AuthAction::Transaction { .. } | AuthAction::Savepoint { .. }
+            if !seen.internal.load(Ordering::Relaxed) =>
+        {
+            seen.refused.store(true, Ordering::Relaxed);
+            Authorization::Deny
+        }
+        AuthAction::Function { function_name } if function_name.eq_ignore_ascii_case("regexp") => {
+            seen.regexp.store(true, Ordering::Relaxed);
+            Authorization::Allow
+        }
+        _ => Authorization::Allow,
+    }
+}
+
+/// The error for a transaction statement that is not the pool's own.
+fn transaction_statement_error() -> Error {
+    Error::usage(
+        "TRANSACTION_STATEMENT",
+        "transactions are managed by NOORMME: use db.transaction(async (tx) => { ... }) instead of BEGIN/COMMIT/SAVEPOINT",
+    )
+}
+
 impl Conn {
-    pub fn new(conn: Connection) -> Self {
-        Conn {
+    /// Wraps an open connection, with the authorizer that refuses transaction
+    /// statements not run through `guarded(true, ..)`.
+    pub fn new(mut conn: Connection) -> Result<Self> {
+        let seen = Arc::new(Seen::default());
+        let watched = seen.clone();
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| authorize(&watched, ctx)))?;
+        Ok(Conn {
             prepared: RefCell::new(Vec::new()),
             uses: Cell::new(0),
+            seen,
             conn,
+        })
+    }
+
+    /// Runs `f` on the connection with transaction statements allowed only
+    /// when `internal`; a refused one is reported as TRANSACTION_STATEMENT.
+    /// Afterwards `saw_regexp` tells whether `f` prepared a REGEXP call.
+    pub fn guarded<T>(
+        &self,
+        internal: bool,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        /// Withdraws the permission however `f` ends, a panic included.
+        struct Withdraw<'s>(&'s Seen);
+        impl Drop for Withdraw<'_> {
+            fn drop(&mut self) {
+                self.0.internal.store(false, Ordering::Relaxed);
+            }
         }
+        let seen = &*self.seen;
+        seen.internal.store(internal, Ordering::Relaxed);
+        seen.refused.store(false, Ordering::Relaxed);
+        seen.regexp.store(false, Ordering::Relaxed);
+        let out = {
+            let _withdraw = Withdraw(seen);
+            f(&self.conn)
+        };
+        match out {
+            Err(_) if seen.refused.load(Ordering::Relaxed) => Err(transaction_statement_error()),
+            other => other,
+        }
+    }
+
+    /// Whether the last `guarded` call prepared a statement calling REGEXP.
+    pub fn saw_regexp(&self) -> bool {
+        self.seen.regexp.load(Ordering::Relaxed)
     }
 
     /// The prepared statement for `info`, preparing it on first use.
@@ -270,6 +378,23 @@ impl std::ops::Deref for Conn {
 
 /// Binds, steps to completion, encodes, and leaves the statement reset and unbound.
 pub fn run(
+    conn: &Conn,
+    info: &StatementInfo,
+    params: &[Param<'_>],
+    budget: Option<&dyn Budget>,
+    always_send_names: bool,
+) -> Result<Encoded> {
+    let out = conn.guarded(info.internal, |_| {
+        run_prepared(conn, info, params, budget, always_send_names)
+    });
+    // Prepared here for the first time, or again after a schema change.
+    if conn.saw_regexp() {
+        info.mark_calls_regexp();
+    }
+    out
+}
+
+fn run_prepared(
     conn: &Conn,
     info: &StatementInfo,
     params: &[Param<'_>],
@@ -499,34 +624,6 @@ fn utf16_length(s: &str) -> usize {
     }
 }
 
-/// The first keyword of a statement, skipping whitespace and comments.
-pub fn leading_keyword(sql: &str) -> String {
-    let mut rest = sql;
-    loop {
-        rest = rest.trim_start();
-        if let Some(after) = rest.strip_prefix("--") {
-            rest = after.split_once('\n').map_or("", |(_, r)| r);
-        } else if let Some(after) = rest.strip_prefix("/*") {
-            rest = after.split_once("*/").map_or("", |(_, r)| r);
-        } else {
-            break;
-        }
-    }
-    rest.chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .collect::<String>()
-        .to_ascii_uppercase()
-}
-
-/// Statements that open or close transactions are owned by `db.transaction()`;
-/// run raw they would desynchronise the pool's view of the writer.
-pub fn is_transaction_control(sql: &str) -> bool {
-    matches!(
-        leading_keyword(sql).as_str(),
-        "BEGIN" | "COMMIT" | "END" | "ROLLBACK" | "SAVEPOINT" | "RELEASE"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,7 +634,7 @@ mod tests {
 
     #[test]
     fn encodes_every_storage_class() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         let info = StatementInfo::new(0, "SELECT 1 AS i, 2.5 AS r, 'héllo' AS t, x'0102' AS b, NULL AS n, 9007199254740993 AS big, '😀x' AS e".into(),
             true,
         );
@@ -562,7 +659,7 @@ mod tests {
 
     #[test]
     fn column_names_are_sent_once_then_again_after_alter_table() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         conn.execute_batch("CREATE TABLE t(a); INSERT INTO t VALUES (1);")
             .unwrap();
         let info = StatementInfo::new(0, "SELECT * FROM t".into(), true);
@@ -585,7 +682,7 @@ mod tests {
 
     #[test]
     fn integral_numbers_bind_as_integer() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         let info = StatementInfo::new(0, "SELECT typeof(?), typeof(?), ?".into(), true);
         let enc = run(
             &conn,
@@ -608,7 +705,7 @@ mod tests {
 
     #[test]
     fn wrong_parameter_count_is_a_usage_error() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         let info = StatementInfo::new(0, "SELECT ?".into(), true);
         let err = run(&conn, &info, &[], None, false).unwrap_err();
         assert!(matches!(
@@ -622,7 +719,7 @@ mod tests {
 
     #[test]
     fn write_reports_changes_and_rowid() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         conn.execute_batch("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")
             .unwrap();
         let info = StatementInfo::new(0, "INSERT INTO t(id, v) VALUES (?, ?)".into(), false);
@@ -641,7 +738,7 @@ mod tests {
 
     #[test]
     fn prepared_statements_are_bounded_and_reused() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         let infos: Vec<StatementInfo> = (0..PREPARED_LIMIT as u32 + 10)
             .map(|id| StatementInfo::new(id, format!("SELECT {id} + ?"), true))
             .collect();
@@ -659,7 +756,7 @@ mod tests {
 
     #[test]
     fn sqlite_errors_keep_their_extended_code_and_leave_the_statement_usable() {
-        let conn = Conn::new(Connection::open_in_memory().unwrap());
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
         conn.execute_batch("CREATE TABLE t(v UNIQUE)").unwrap();
         let insert = StatementInfo::new(0, "INSERT INTO t(v) VALUES (?)".into(), false);
         run(&conn, &insert, &[Param::Text("a".into())], None, false).unwrap();
@@ -678,9 +775,27 @@ mod tests {
     }
 
     #[test]
-    fn transaction_control_is_recognised_past_comments() {
-        assert!(is_transaction_control("  -- hi\n /* x */ begin immediate"));
-        assert!(is_transaction_control("Release sp1"));
-        assert!(!is_transaction_control("SELECT 'BEGIN'"));
+    fn transaction_control_is_allowed_only_inside_an_internal_guard() {
+        let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
+        let begin = |c: &Connection| Ok(c.execute_batch("BEGIN")?);
+        let refused = conn.guarded(false, begin).unwrap_err();
+        assert!(matches!(
+            refused,
+            Error::Usage {
+                code: "TRANSACTION_STATEMENT",
+                ..
+            }
+        ));
+        // Outside any guard (catalog reads, pragmas) it is refused too.
+        assert!(conn.execute_batch("COMMIT").is_err());
+        conn.guarded(true, begin).unwrap();
+        conn.guarded(true, |c| Ok(c.execute_batch("COMMIT")?))
+            .unwrap();
+        // A panic inside an internal guard does not leave the door open.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn.guarded(true, |_| -> Result<()> { panic!("boom") })
+        }));
+        assert!(conn.guarded(false, begin).is_err());
+        assert!(conn.is_autocommit());
     }
 }

@@ -7,6 +7,7 @@ pub mod checkpoint;
 pub mod codegen;
 pub mod error;
 pub mod exec;
+pub mod functions;
 pub mod napi_api;
 pub mod policy;
 pub mod pool;

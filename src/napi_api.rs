@@ -22,6 +22,17 @@ fn to_js(err: Error) -> napi::Error {
     napi::Error::new(Status::GenericFailure, err.to_payload())
 }
 
+/// Runs an entry point's body so that a panic, which must never unwind into
+/// Node (it would abort the process), becomes an `INTERNAL` error instead.
+fn shielded<T>(what: &str, body: impl FnOnce() -> napi::Result<T>) -> napi::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        Err(to_js(Error::usage(
+            "INTERNAL",
+            format!("{what} stopped on an internal error; this is a NOORMME bug"),
+        )))
+    })
+}
+
 /// Parameters by their JS type. (Trying an `Either` of types in turn builds
 /// an error message for each miss: measurable on every string parameter.)
 fn params_from_js(params: Option<Vec<Unknown<'_>>>) -> napi::Result<Vec<Param<'static>>> {
@@ -116,8 +127,19 @@ fn scratch_params<'t>(scratch: &[u8], texts: &'t str, out: &mut [Param<'t>]) -> 
     Ok(())
 }
 
-fn scratch_param_count(scratch: &[u8]) -> usize {
-    slot(scratch, 6) as usize
+/// How many parameters the scratch buffer holds: refused when more than
+/// its length has room for, so no count sizes an allocation unchecked.
+fn scratch_param_count(scratch: &[u8]) -> napi::Result<usize> {
+    let count = slot(scratch, 6);
+    let room = scratch.len().saturating_sub(HEADER_SLOTS * 8) / 9;
+    if count >= 0.0 && count <= room as f64 {
+        Ok(count as usize)
+    } else {
+        Err(to_js(Error::usage(
+            "INTERNAL",
+            format!("the scratch buffer says {count} parameters but has room for {room}; this is a NOORMME bug"),
+        )))
+    }
 }
 
 /// Up to this many parameters are read onto the stack rather than into a Vec.
@@ -139,24 +161,38 @@ fn utf8_len_of_utf16_prefix(text: &str, units: usize) -> usize {
 
 /// Checks a `__regex` value when the chain is built, so a bad pattern is a
 /// lookup-value error there rather than an SQLite error at run time.
+/// `insensitive`: true for `__iregex` (run behind `(?i)`, which can compile
+/// larger), false for `__regex`; left out, the pattern must pass both ways.
 #[napi]
-pub fn check_regex(pattern: String) -> napi::Result<()> {
-    crate::regex::Regex::new(&pattern)
-        .map(|_| ())
+pub fn check_regex(pattern: String, insensitive: Option<bool>) -> napi::Result<()> {
+    shielded("checkRegex", || {
+        let plain = || crate::regex::Regex::new(&pattern).map(|_| ());
+        let folded = || crate::regex::Regex::new(&format!("(?i){pattern}")).map(|_| ());
+        match insensitive {
+            Some(false) => plain(),
+            Some(true) => folded(),
+            None => plain().and_then(|()| folded()),
+        }
         .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
+    })
 }
 
 /// TypeScript declarations for a schema (the JSON text of `db.schema()`).
 #[napi]
 pub fn generate_types(schema_json: String, source: String) -> napi::Result<String> {
-    let schema: serde_json::Value = serde_json::from_str(&schema_json).map_err(|e| {
-        to_js(Error::usage(
-            "INVALID_ARGUMENT",
-            format!("schema JSON: {e}"),
-        ))
-    })?;
-    Ok(crate::codegen::typescript(&schema, &source))
+    shielded("generateTypes", || {
+        let schema: serde_json::Value = serde_json::from_str(&schema_json).map_err(|e| {
+            to_js(Error::usage(
+                "INVALID_ARGUMENT",
+                format!("schema JSON: {e}"),
+            ))
+        })?;
+        Ok(crate::codegen::typescript(&schema, &source))
+    })
 }
+
+/// Each reader is a thread and a connection: more than this is a mistake.
+const MAX_READERS: u32 = 64;
 
 #[napi(object)]
 pub struct NativeOptions {
@@ -242,39 +278,41 @@ thread_local! {
 /// and in place (a fixed-length ArrayBuffer's backing store does not move).
 #[napi]
 pub fn set_scratch(env: Env, scratch: Unknown<'_>) -> napi::Result<u32> {
-    let mut kind = sys::TypedarrayType::uint8_array;
-    let mut length = 0usize;
-    let mut data = ptr::null_mut();
-    let mut reference = ptr::null_mut();
-    // SAFETY: plain N-API calls on a value of this call, on the JS thread.
-    unsafe {
-        check(sys::napi_get_typedarray_info(
-            env.raw(),
-            scratch.raw(),
-            &mut kind,
-            &mut length,
-            &mut data,
-            ptr::null_mut(),
-            ptr::null_mut(),
-        ))?;
-        if kind != sys::TypedarrayType::uint8_array || length < HEADER_SLOTS * 8 {
-            return Err(to_js(Error::usage(
-                "INVALID_ARGUMENT",
-                "the scratch buffer must be a Uint8Array of at least 64 bytes",
-            )));
+    shielded("setScratch", || {
+        let mut kind = sys::TypedarrayType::uint8_array;
+        let mut length = 0usize;
+        let mut data = ptr::null_mut();
+        let mut reference = ptr::null_mut();
+        // SAFETY: plain N-API calls on a value of this call, on the JS thread.
+        unsafe {
+            check(sys::napi_get_typedarray_info(
+                env.raw(),
+                scratch.raw(),
+                &mut kind,
+                &mut length,
+                &mut data,
+                ptr::null_mut(),
+                ptr::null_mut(),
+            ))?;
+            if kind != sys::TypedarrayType::uint8_array || length < HEADER_SLOTS * 8 {
+                return Err(to_js(Error::usage(
+                    "INVALID_ARGUMENT",
+                    "the scratch buffer must be a Uint8Array of at least 64 bytes",
+                )));
+            }
+            check(sys::napi_create_reference(
+                env.raw(),
+                scratch.raw(),
+                1,
+                &mut reference,
+            ))?;
         }
-        check(sys::napi_create_reference(
-            env.raw(),
-            scratch.raw(),
-            1,
-            &mut reference,
-        ))?;
-    }
-    Ok(SCRATCHES.with(|s| {
-        let mut s = s.borrow_mut();
-        s.push((data.cast(), length));
-        s.len() - 1
-    }) as u32)
+        Ok(SCRATCHES.with(|s| {
+            let mut s = s.borrow_mut();
+            s.push((data.cast(), length));
+            s.len() - 1
+        }) as u32)
+    })
 }
 
 fn check(status: sys::napi_status) -> napi::Result<()> {
@@ -294,24 +332,26 @@ fn check(status: sys::napi_status) -> napi::Result<()> {
 /// binding and stepping a small UPDATE.
 #[napi(module_exports)]
 pub fn export_run_inline(exports: Object<'_>, env: Env) -> napi::Result<()> {
-    let mut function = ptr::null_mut();
-    // SAFETY: creating and attaching a function on the JS thread at load time.
-    unsafe {
-        check(sys::napi_create_function(
-            env.raw(),
-            c"runInline".as_ptr(),
-            9,
-            Some(run_inline_callback),
-            ptr::null_mut(),
-            &mut function,
-        ))?;
-        check(sys::napi_set_named_property(
-            env.raw(),
-            exports.raw(),
-            c"runInline".as_ptr(),
-            function,
-        ))
-    }
+    shielded("loading the addon", || {
+        let mut function = ptr::null_mut();
+        // SAFETY: creating and attaching a function on the JS thread at load time.
+        unsafe {
+            check(sys::napi_create_function(
+                env.raw(),
+                c"runInline".as_ptr(),
+                9,
+                Some(run_inline_callback),
+                ptr::null_mut(),
+                &mut function,
+            ))?;
+            check(sys::napi_set_named_property(
+                env.raw(),
+                exports.raw(),
+                c"runInline".as_ptr(),
+                function,
+            ))
+        }
+    })
 }
 
 /// `runInline(scratch, params)`: runs a registered statement on the JS
@@ -403,7 +443,7 @@ fn run_inline(
             &spilled
         }
         None => {
-            let count = scratch_param_count(scratch);
+            let count = scratch_param_count(scratch)?;
             let out = if count <= INLINE_PARAMS {
                 &mut inline[..count]
             } else {
@@ -460,94 +500,110 @@ impl Drop for NativePool {
 impl NativePool {
     #[napi(constructor)]
     pub fn new(path: String, options: Option<NativeOptions>) -> napi::Result<Self> {
-        let mut opts = Options::default();
-        if let Some(o) = options {
-            opts.readers = o.readers.map(|n| n as usize);
-            if let Some(ms) = o.busy_timeout {
-                opts.busy_timeout = Duration::from_millis(ms.max(0.0) as u64);
+        shielded("new NativePool", || {
+            let mut opts = Options::default();
+            if let Some(o) = options {
+                if let Some(n) = o.readers.filter(|n| !(1..=MAX_READERS).contains(n)) {
+                    return Err(to_js(Error::usage(
+                        "INVALID_OPTION",
+                        format!("readers must be between 1 and {MAX_READERS}, got {n}"),
+                    )));
+                }
+                opts.readers = o.readers.map(|n| n as usize);
+                if let Some(ms) = o.busy_timeout {
+                    opts.busy_timeout = Duration::from_millis(ms.max(0.0) as u64);
+                }
+                opts.readonly = o.readonly.unwrap_or(false);
+                opts.pragmas = o.pragmas.unwrap_or_default().into_iter().collect();
+                opts.pragmas.sort();
+                if let Some(ms) = o.inline_budget_ms {
+                    opts.inline_budget = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
+                }
+                if let Some(ms) = o.checkpoint_interval_ms {
+                    opts.checkpoint_interval = Duration::from_millis(ms.max(10.0) as u64);
+                }
             }
-            opts.readonly = o.readonly.unwrap_or(false);
-            opts.pragmas = o.pragmas.unwrap_or_default().into_iter().collect();
-            opts.pragmas.sort();
-            if let Some(ms) = o.inline_budget_ms {
-                opts.inline_budget = Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-            }
-            if let Some(ms) = o.checkpoint_interval_ms {
-                opts.checkpoint_interval = Duration::from_millis(ms.max(10.0) as u64);
-            }
-        }
-        let pool = Pool::open(&path, opts).map_err(to_js)?;
-        let opened = Rc::new(Opened {
-            pool,
-            extras: RefCell::new(None),
-        });
-        let handle = OPENED.with(|o| {
-            let mut o = o.borrow_mut();
-            o.push(Some(opened.clone()));
-            o.len() - 1
-        }) as u32;
-        Ok(NativePool { opened, handle })
+            let pool = Pool::open(&path, opts).map_err(to_js)?;
+            let opened = Rc::new(Opened {
+                pool,
+                extras: RefCell::new(None),
+            });
+            let handle = OPENED.with(|o| {
+                let mut o = o.borrow_mut();
+                o.push(Some(opened.clone()));
+                o.len() - 1
+            }) as u32;
+            Ok(NativePool { opened, handle })
+        })
     }
 
     /// This pool's handle for `runInline`.
     #[napi(getter)]
-    pub fn handle(&self) -> u32 {
-        self.handle
+    pub fn handle(&self) -> napi::Result<u32> {
+        shielded("handle", || Ok(self.handle))
     }
 
     #[napi]
-    pub fn info(&self) -> PoolInfo {
-        let i = self.opened.pool.info().clone();
-        PoolInfo {
-            path: i.path,
-            journal_mode: i.journal_mode,
-            wal: i.wal,
-            readers: i.readers as u32,
-            readonly: i.readonly,
-            fallback_reason: i.fallback_reason,
-            sqlite_version: i.sqlite_version,
-        }
+    pub fn info(&self) -> napi::Result<PoolInfo> {
+        shielded("info", || {
+            let i = self.opened.pool.info().clone();
+            Ok(PoolInfo {
+                path: i.path,
+                journal_mode: i.journal_mode,
+                wal: i.wal,
+                readers: i.readers as u32,
+                readonly: i.readonly,
+                fallback_reason: i.fallback_reason,
+                sqlite_version: i.sqlite_version,
+            })
+        })
     }
 
     #[napi]
     pub fn register(&self, sql: String, internal: bool) -> napi::Result<RegisteredStatement> {
-        let r = self.opened.pool.register(&sql, internal).map_err(to_js)?;
-        Ok(RegisteredStatement {
-            id: r.id,
-            readonly: r.readonly,
-            params: r.params,
+        shielded("register", || {
+            let r = self.opened.pool.register(&sql, internal).map_err(to_js)?;
+            Ok(RegisteredStatement {
+                id: r.id,
+                readonly: r.readonly,
+                params: r.params,
+            })
         })
     }
 
     /// The discovered schema as JSON text; `options` is JSON text too.
     #[napi]
     pub fn discover(&self, options: String) -> napi::Result<String> {
-        let options = CatalogOptions::from_json(&options).map_err(to_js)?;
-        self.opened.pool.discover(&options).map_err(to_js)
+        shielded("discover", || {
+            let options = CatalogOptions::from_json(&options).map_err(to_js)?;
+            self.opened.pool.discover(&options).map_err(to_js)
+        })
     }
 
     /// Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text).
     #[napi]
     pub fn compile(&self, shape: String) -> napi::Result<String> {
-        let shape: serde_json::Value = serde_json::from_str(&shape)
-            .map_err(|e| to_js(Error::usage("INVALID_QUERY", format!("query shape: {e}"))))?;
-        let c = self.opened.pool.compile(&shape).map_err(to_js)?;
-        let binds: Vec<serde_json::Value> = c
-            .binds
-            .iter()
-            .map(|b| serde_json::json!([b.slot, b.column, b.as_text]))
-            .collect();
-        let columns: Vec<serde_json::Value> = c
-            .columns
-            .iter()
-            .map(|(k, col)| serde_json::json!([k, col]))
-            .collect();
-        Ok(serde_json::json!({ "sql": c.sql, "binds": binds, "columns": columns, "readonly": c.readonly }).to_string())
+        shielded("compile", || {
+            let shape: serde_json::Value = serde_json::from_str(&shape)
+                .map_err(|e| to_js(Error::usage("INVALID_QUERY", format!("query shape: {e}"))))?;
+            let c = self.opened.pool.compile(&shape).map_err(to_js)?;
+            let binds: Vec<serde_json::Value> = c
+                .binds
+                .iter()
+                .map(|b| serde_json::json!([b.slot, b.column, b.as_text]))
+                .collect();
+            let columns: Vec<serde_json::Value> = c
+                .columns
+                .iter()
+                .map(|(k, col)| serde_json::json!([k, col]))
+                .collect();
+            Ok(serde_json::json!({ "sql": c.sql, "binds": binds, "columns": columns, "readonly": c.readonly }).to_string())
+        })
     }
 
     #[napi]
-    pub fn take_extras(&self) -> Option<ResultExtras> {
-        self.opened.extras.borrow_mut().take()
+    pub fn take_extras(&self) -> napi::Result<Option<ResultExtras>> {
+        shielded("takeExtras", || Ok(self.opened.extras.borrow_mut().take()))
     }
 
     /// Runs on a worker thread; resolves with the full encoding.
@@ -559,36 +615,45 @@ impl NativePool {
         params: Option<Vec<Unknown<'_>>>,
         write: bool,
     ) -> napi::Result<Object<'env>> {
-        let params = params_from_js(params)?;
-        let (deferred, promise) = env.create_deferred()?;
-        let target = if write { Target::Write } else { Target::Read };
-        self.opened
-            .pool
-            .run_async(id, params, target, move |result| match result {
-                Ok(enc) => {
-                    deferred.resolve(move |_| Ok(ResultExtras::from_encoded(enc, true, true)))
-                }
-                Err(e) => deferred.reject(to_js(e)),
-            });
-        Ok(promise)
+        shielded("runAsync", || {
+            let params = params_from_js(params)?;
+            let (deferred, promise) = env.create_deferred()?;
+            let target = if write { Target::Write } else { Target::Read };
+            self.opened
+                .pool
+                .run_async(id, params, target, move |result| match result {
+                    Ok(enc) => deferred.resolve(move |_| {
+                        shielded("runAsync", || {
+                            Ok(ResultExtras::from_encoded(enc, true, true))
+                        })
+                    }),
+                    Err(e) => deferred.reject(to_js(e)),
+                });
+            Ok(promise)
+        })
     }
 
     /// Runs a multi-statement script on the writer thread.
     #[napi]
     pub fn exec_script<'env>(&self, env: &'env Env, sql: String) -> napi::Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.opened
-            .pool
-            .exec_script(sql, move |result| match result {
-                Ok(()) => deferred.resolve(|_| Ok(())),
-                Err(e) => deferred.reject(to_js(e)),
-            });
-        Ok(promise)
+        shielded("execScript", || {
+            let (deferred, promise) = env.create_deferred()?;
+            self.opened
+                .pool
+                .exec_script(sql, move |result| match result {
+                    Ok(()) => deferred.resolve(|_| Ok(())),
+                    Err(e) => deferred.reject(to_js(e)),
+                });
+            Ok(promise)
+        })
     }
 
     #[napi]
-    pub fn close(&self) {
-        self.opened.pool.close();
+    pub fn close(&self) -> napi::Result<()> {
+        shielded("close", || {
+            self.opened.pool.close();
+            Ok(())
+        })
     }
 }
 
@@ -619,7 +684,7 @@ mod tests {
     }
 
     fn read<'t>(scratch: &[u8], texts: &'t str) -> napi::Result<Vec<Param<'t>>> {
-        let mut out = vec![Param::Null; scratch_param_count(scratch)];
+        let mut out = vec![Param::Null; scratch_param_count(scratch)?];
         scratch_params(scratch, texts, &mut out)?;
         Ok(out)
     }
@@ -656,5 +721,27 @@ mod tests {
         // Texts shorter than their lengths say are refused, not read past.
         let (scratch, _) = layout(&[Some(Err("abc"))]);
         assert!(read(&scratch, "ab").is_err());
+        // So is a count the buffer has no room for (it would size a Vec).
+        let (mut scratch, texts) = layout(&[Some(Ok(1.0)), Some(Ok(2.0))]);
+        assert_eq!(read(&scratch, "").unwrap().len(), 2);
+        for count in [3.0, 1e15, -1.0, f64::NAN] {
+            scratch[6 * 8..7 * 8].copy_from_slice(&f64::to_le_bytes(count));
+            assert!(read(&scratch, texts.as_deref().unwrap_or_default()).is_err());
+        }
+    }
+
+    #[test]
+    fn a_panic_in_an_entry_point_becomes_an_internal_error() {
+        let err = shielded("compile", || -> napi::Result<()> {
+            panic!("capacity overflow")
+        })
+        .unwrap_err();
+        let payload: serde_json::Value = serde_json::from_str(&err.reason).unwrap();
+        assert_eq!(payload["code"], "INTERNAL");
+        assert!(payload["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("compile stopped"));
+        assert_eq!(shielded("compile", || Ok(7)).unwrap(), 7);
     }
 }

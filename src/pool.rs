@@ -108,7 +108,7 @@ impl Slot {
             }),
         )?;
         Ok(Slot {
-            conn: Mutex::new(Conn::new(conn)),
+            conn: Mutex::new(Conn::new(conn)?),
             watch,
             epoch,
         })
@@ -447,29 +447,28 @@ impl Pool {
     /// Compiles `sql` once to learn whether it writes and what parameters it takes.
     pub fn register(&self, sql: &str, internal: bool) -> Result<Registered> {
         self.ensure_open()?;
-        if !internal && exec::is_transaction_control(sql) {
-            return Err(Error::usage(
-                "TRANSACTION_STATEMENT",
-                "transactions are managed by NOORMME: use db.transaction(async (tx) => { ... }) instead of BEGIN/COMMIT/SAVEPOINT",
-            ));
-        }
         // The writer sees tables created by an open transaction; when a worker
         // holds it, the inline reader answers instead of blocking the JS thread.
         let conn = match self.writer.as_ref().and_then(|w| w.conn.try_lock()) {
             Some(conn) => conn,
             None => self.inline_reader.conn.lock(),
         };
-        let (readonly, params) = {
-            let stmt = conn.prepare(sql)?;
+        let (readonly, params) = conn.guarded(internal, |c| {
+            let stmt = c.prepare(sql)?;
             let params = (1..=stmt.parameter_count())
                 .map(|i| stmt.parameter_name(i).map(str::to_owned))
                 .collect();
-            (stmt.readonly(), params)
-        };
+            Ok((stmt.readonly(), params))
+        })?;
+        let calls_regexp = conn.saw_regexp();
         drop(conn);
         let mut statements = self.statements.write();
         let id = statements.len() as u32;
-        statements.push(Arc::new(StatementInfo::new(id, sql.to_owned(), readonly)));
+        let info = StatementInfo::new(id, sql.to_owned(), readonly).with_internal(internal);
+        if calls_regexp {
+            info.mark_calls_regexp();
+        }
+        statements.push(Arc::new(info));
         Ok(Registered {
             id,
             readonly,
@@ -531,6 +530,10 @@ impl Pool {
         self.ensure_open()?;
         let info = self.statement(id)?;
         let slot = self.slot_for(target)?;
+        // A REGEXP call cannot be stopped by the time budget once it runs.
+        if info.calls_regexp() {
+            return Err(Error::OverBudget);
+        }
         let Some(conn) = slot.conn.try_lock() else {
             return Err(Error::OverBudget);
         };
@@ -571,7 +574,11 @@ impl Pool {
         let busy_timeout = self.options.busy_timeout;
         self.submit(
             Target::Write,
-            move |conn| retry_busy(busy_timeout, || Ok(conn.execute_batch(&sql)?)),
+            move |conn| {
+                retry_busy(busy_timeout, || {
+                    conn.guarded(false, |c| Ok(c.execute_batch(&sql)?))
+                })
+            },
             done,
         );
     }
@@ -627,7 +634,7 @@ impl Pool {
         if let Some(writer) = &self.writer {
             let conn = writer.conn.lock();
             if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
+                let _ = conn.guarded(true, |c| Ok(c.execute_batch("ROLLBACK")?));
             }
             if self.info.wal {
                 let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -799,7 +806,7 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         Connection::open_with_flags(abs, flags)
     }
     .map_err(|e| connection_error(abs, e.into()))?;
-    register_functions(&conn)?;
+    crate::functions::register(&conn)?;
     // The JS thread must never sleep in SQLite's busy handler: BUSY is
     // answered by moving the work to a worker, which retries with backoff.
     conn.busy_timeout(Duration::ZERO)?;
@@ -819,89 +826,6 @@ fn open_connection(abs: &str, options: &Options, memory: bool) -> Result<Connect
         apply_pragma(&conn, name, value).map_err(|e| connection_error(abs, e))?;
     }
     Ok(conn)
-}
-
-/// SQL functions the query compiler relies on, on every connection.
-fn register_functions(conn: &Connection) -> Result<()> {
-    use rusqlite::functions::FunctionFlags;
-    use rusqlite::types::{ToSqlOutput, Value, ValueRef};
-    // Unicode lower-casing for the i-lookups: SQLite's own lower() and LIKE
-    // only fold ASCII, so "ANTÔNIO" would not find "Antônio".
-    conn.create_scalar_function(
-        "noormme_fold",
-        1,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_DETERMINISTIC
-            | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            Ok(match ctx.get_raw(0) {
-                ValueRef::Null => ToSqlOutput::Owned(Value::Null),
-                ValueRef::Text(t) => {
-                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(t).to_lowercase()))
-                }
-                ValueRef::Integer(i) => ToSqlOutput::Owned(Value::Text(i.to_string())),
-                ValueRef::Real(f) => ToSqlOutput::Owned(Value::Text(f.to_string())),
-                ValueRef::Blob(b) => {
-                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(b).to_lowercase()))
-                }
-            })
-        },
-    )?;
-    // `X REGEXP Y` calls regexp(Y, X), for `__regex` and `__iregex`. SQLite
-    // keeps the compiled pattern for the statement's run (auxdata).
-    conn.create_scalar_function(
-        "regexp",
-        2,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_DETERMINISTIC
-            | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            if matches!(ctx.get_raw(0), ValueRef::Null) {
-                return Ok(ToSqlOutput::Owned(Value::Null));
-            }
-            let pattern = ctx.get_or_create_aux(
-                0,
-                |v| -> std::result::Result<_, crate::regex::RegexError> {
-                    let text = match v {
-                        ValueRef::Text(t) | ValueRef::Blob(t) => {
-                            String::from_utf8_lossy(t).into_owned()
-                        }
-                        ValueRef::Integer(i) => i.to_string(),
-                        ValueRef::Real(f) => f.to_string(),
-                        ValueRef::Null => String::new(),
-                    };
-                    crate::regex::Regex::new(&text)
-                },
-            )?;
-            Ok(ToSqlOutput::Owned(match ctx.get_raw(1) {
-                ValueRef::Null => Value::Null,
-                ValueRef::Text(t) | ValueRef::Blob(t) => {
-                    Value::Integer(pattern.is_match(&String::from_utf8_lossy(t)) as i64)
-                }
-                ValueRef::Integer(i) => Value::Integer(pattern.is_match(&i.to_string()) as i64),
-                ValueRef::Real(f) => Value::Integer(pattern.is_match(&f.to_string()) as i64),
-            }))
-        },
-    )?;
-    conn.create_scalar_function(
-        "noormme_upper",
-        1,
-        FunctionFlags::SQLITE_UTF8
-            | FunctionFlags::SQLITE_DETERMINISTIC
-            | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            Ok(match ctx.get_raw(0) {
-                ValueRef::Text(t) => {
-                    ToSqlOutput::Owned(Value::Text(String::from_utf8_lossy(t).to_uppercase()))
-                }
-                ValueRef::Null => ToSqlOutput::Owned(Value::Null),
-                ValueRef::Integer(i) => ToSqlOutput::Owned(Value::Integer(i)),
-                ValueRef::Real(f) => ToSqlOutput::Owned(Value::Real(f)),
-                ValueRef::Blob(b) => ToSqlOutput::Owned(Value::Blob(b.to_vec())),
-            })
-        },
-    )?;
-    Ok(())
 }
 
 /// Pragma names and values come from options, not from SQL: both are checked
@@ -994,17 +918,114 @@ mod tests {
         assert!(enc.column_names.is_some());
     }
 
+    fn is_transaction_statement<T: std::fmt::Debug>(r: &Result<T>) -> bool {
+        matches!(r, Err(Error::Usage { code: "TRANSACTION_STATEMENT", message }) if message.contains("db.transaction"))
+    }
+
     #[test]
-    fn transaction_statements_are_refused_unless_internal() {
-        let pool = Pool::open(":memory:", Options::default()).unwrap();
+    fn transaction_statements_are_refused_unless_internal_however_spelled() {
+        let (_d, path) = temp_db();
+        let pool = Pool::open(&path, Options::default()).unwrap();
+        for sql in [
+            "BEGIN",
+            ";BEGIN",
+            "/* x */ BEGIN",
+            "-- hi\n begin immediate",
+            "SAVEPOINT a",
+            "RELEASE a",
+            "COMMIT",
+            "END",
+            "ROLLBACK",
+            "ROLLBACK TO a",
+        ] {
+            assert!(
+                is_transaction_statement(&pool.register(sql, false)),
+                "{sql}"
+            );
+        }
+        // Text that only looks like one is an ordinary statement.
+        assert!(pool.register("SELECT 'BEGIN'", false).is_ok());
+        // A script cannot open one either, not even after other statements.
+        let create: Result<()> = wait(|done| {
+            pool.exec_script(
+                "CREATE TABLE t(x); ;BEGIN; INSERT INTO t VALUES (1)".into(),
+                done,
+            )
+        });
+        assert!(is_transaction_statement(&create), "{create:?}");
+        let writer = pool.writer.as_ref().unwrap();
+        assert!(writer.conn.lock().is_autocommit());
+        // The pool's own statements go through, also when prepared again
+        // after a schema change, and an ordinary error is not mistaken for one.
+        let begin = pool.register("BEGIN IMMEDIATE", true).unwrap().id;
+        let commit = pool.register("COMMIT", true).unwrap().id;
+        let insert = pool
+            .register("INSERT INTO t(x) VALUES (2)", false)
+            .unwrap()
+            .id;
+        for round in 0..2 {
+            pool.run_inline(begin, &[], Target::Write).unwrap();
+            assert!(!writer.conn.lock().is_autocommit());
+            pool.run_inline(insert, &[], Target::Write).unwrap();
+            pool.run_inline(commit, &[], Target::Write).unwrap();
+            assert!(writer.conn.lock().is_autocommit());
+            let alter: Result<()> =
+                wait(|done| pool.exec_script(format!("CREATE TABLE s{round}(x)"), done));
+            alter.unwrap();
+        }
+        let missing: Result<()> =
+            wait(|done| pool.exec_script("SELECT * FROM nowhere".into(), done));
+        assert!(matches!(missing, Err(Error::Sqlite { .. })), "{missing:?}");
+    }
+
+    #[test]
+    fn statements_calling_regexp_never_run_inline() {
+        let (_d, path) = temp_db();
+        let pool = Pool::open(&path, Options::default()).unwrap();
+        let setup: Result<()> = wait(|done| {
+            pool.exec_script(
+                "CREATE TABLE t(name TEXT); INSERT INTO t VALUES ('abc'), ('xyz');
+                 CREATE VIEW v AS SELECT name FROM t WHERE name REGEXP '^a';"
+                    .into(),
+                done,
+            )
+        });
+        setup.unwrap();
+        for (sql, target) in [
+            ("SELECT count(*) FROM t WHERE name REGEXP ?", Target::Read),
+            (
+                "SELECT count(*) FROM t WHERE name REGEXP ('(?i)' || ?)",
+                Target::Read,
+            ),
+            (
+                "UPDATE t SET name = name WHERE name REGEXP ?",
+                Target::Write,
+            ),
+        ] {
+            let id = pool.register(sql, false).unwrap().id;
+            let params = [Param::Text("^a".into())];
+            assert!(
+                matches!(pool.run_inline(id, &params, target), Err(Error::OverBudget)),
+                "{sql}"
+            );
+            let enc = wait(|done| pool.run_async(id, params.to_vec(), target, done)).unwrap();
+            assert!(enc.cells.first() == Some(&1.0) || enc.changes == 1, "{sql}");
+        }
+        // Through a view too: SQLite reports the call when it expands it.
+        let view = pool.register("SELECT count(*) FROM v", false).unwrap().id;
         assert!(matches!(
-            pool.register("BEGIN", false),
-            Err(Error::Usage {
-                code: "TRANSACTION_STATEMENT",
-                ..
-            })
+            pool.run_inline(view, &[], Target::Read),
+            Err(Error::OverBudget)
         ));
-        assert!(pool.register("BEGIN IMMEDIATE", true).is_ok());
+        // Others still run inline.
+        let plain = pool
+            .register("SELECT count(*) FROM t WHERE name = ?", false)
+            .unwrap()
+            .id;
+        let enc = pool
+            .run_inline(plain, &[Param::Text("abc".into())], Target::Read)
+            .unwrap();
+        assert_eq!(enc.cells[0], 1.0);
     }
 
     #[test]

@@ -800,43 +800,18 @@ impl<'a> Compiler<'a> {
             "lt" => format!("{lhs} < {}", rhs(self, scope, value, false)?),
             "lte" => format!("{lhs} <= {}", rhs(self, scope, value, false)?),
             "iexact" => format!("{} = {}", fold(&lhs), fold(&rhs(self, scope, value, true)?)),
-            "contains" => format!("instr({lhs}, {}) > 0", rhs(self, scope, value, true)?),
-            "icontains" => format!(
-                "instr({}, {}) > 0",
+            // NOORMME's own functions (functions.rs): every byte counts, NUL
+            // included, and the time is linear in both lengths.
+            "contains" | "startswith" | "endswith" => format!(
+                "noormme_{lookup}({lhs}, {})",
+                rhs(self, scope, value, true)?
+            ),
+            "icontains" | "istartswith" | "iendswith" => format!(
+                "noormme_{}({}, {})",
+                &lookup[1..],
                 fold(&lhs),
                 fold(&rhs(self, scope, value, true)?)
             ),
-            "startswith" => {
-                let p = rhs(self, scope, value, true)?;
-                format!("substr({lhs}, 1, length({p})) = {p}")
-            }
-            "istartswith" => {
-                let p = rhs(self, scope, value, true)?;
-                format!(
-                    "substr({}, 1, length({})) = {}",
-                    fold(&lhs),
-                    fold(&p),
-                    fold(&p)
-                )
-            }
-            // GLOB is case-sensitive and faster than comparing a substr();
-            // the value's GLOB metacharacters are bracketed so they match
-            // themselves. SQLite computes the pattern once per statement.
-            "endswith" => {
-                let p = rhs(self, scope, value, true)?;
-                format!(
-                    "{lhs} GLOB ('*' || replace(replace(replace({p}, '[', '[[]'), '*', '[*]'), '?', '[?]'))"
-                )
-            }
-            "iendswith" => {
-                let p = rhs(self, scope, value, true)?;
-                format!(
-                    "(length({p}) = 0 OR substr({}, -length({})) = {})",
-                    fold(&lhs),
-                    fold(&p),
-                    fold(&p)
-                )
-            }
             "in" if value.get("sub").is_some() => {
                 format!("{lhs} IN ({})", self.subquery(key, &value["sub"])?)
             }
@@ -1573,6 +1548,10 @@ fn insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Compiled
     })
 }
 
+/// The most parameters one statement may have (SQLITE_MAX_VARIABLE_NUMBER,
+/// which the bundled build leaves at its default).
+const MAX_VARIABLES: usize = 32766;
+
 /// Several rows in one INSERT: `{"fields": [..], "rows": n, "conflict": null
 /// | {"ignore": true} | {"update": [..], "unique": [..]}}`; row r's value for
 /// field j is slot `r * fields.len() + j`.
@@ -1594,6 +1573,15 @@ fn bulk_insert(c: &mut Compiler<'_>, table: &Table, shape: &Value) -> Result<Com
         return Err(shape_error(
             "bulkCreate(): rows without fields cannot be batched; use create()",
         ));
+    }
+    if rows
+        .checked_mul(fields.len())
+        .is_none_or(|n| n > MAX_VARIABLES)
+    {
+        return Err(shape_error(format!(
+            "bulkCreate(): {rows} rows of {} fields need more than SQLite's {MAX_VARIABLES} parameters in one statement; send fewer rows at a time",
+            fields.len()
+        )));
     }
     let mut cols = Vec::new();
     for field in &fields {
@@ -1726,7 +1714,7 @@ mod tests {
             s,
             "SELECT \"t0\".\"id\" AS \"id\", \"t0\".\"author_id\" AS \"author_id\", \"t0\".\"editor_id\" AS \"editor_id\", \"t0\".\"title\" AS \"title\", \"t0\".\"views\" AS \"views\", \"t0\".\"likes\" AS \"likes\", \"t0\".\"created\" AS \"created\" \
              FROM \"posts\" AS \"t0\" INNER JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"author_id\" \
-             WHERE ((\"t1\".\"email\" GLOB ('*' || replace(replace(replace(?1, '[', '[[]'), '*', '[*]'), '?', '[?]'))) AND (instr(noormme_fold(\"t0\".\"title\"), noormme_fold(?2)) > 0)) \
+             WHERE ((noormme_endswith(\"t1\".\"email\", ?1)) AND (noormme_contains(noormme_fold(\"t0\".\"title\"), noormme_fold(?2)))) \
              ORDER BY \"t0\".\"created\" DESC, \"t1\".\"name\""
         );
         assert_eq!(binds, vec![0, 1]);
@@ -1742,7 +1730,7 @@ mod tests {
         assert_eq!(
             s,
             "SELECT \"t0\".\"title\" AS \"title\", \"t1\".\"email\" AS \"editor__email\" FROM \"posts\" AS \"t0\" LEFT JOIN \"users\" AS \"t1\" ON \"t1\".\"id\" = \"t0\".\"editor_id\" \
-             WHERE NOT (((substr(\"t0\".\"title\", 1, length(?1)) = ?1) OR (\"t0\".\"views\" < \"t0\".\"likes\")) IS TRUE) LIMIT 1 OFFSET 2"
+             WHERE NOT (((noormme_startswith(\"t0\".\"title\", ?1)) OR (\"t0\".\"views\" < \"t0\".\"likes\")) IS TRUE) LIMIT 1 OFFSET 2"
         );
     }
 
@@ -1838,7 +1826,7 @@ mod tests {
             s,
             "SELECT \"t0\".\"id\" AS \"id\", \"t0\".\"email\" AS \"email\", \"t0\".\"name\" AS \"name\", \"t0\".\"joined\" AS \"joined\", count(\"t1\".\"id\") AS \"n\" \
              FROM \"users\" AS \"t0\" LEFT JOIN \"posts\" AS \"t1\" ON \"t1\".\"author_id\" = \"t0\".\"id\" \
-             WHERE (substr(noormme_fold(\"t0\".\"name\"), 1, length(?2)) = ?2) GROUP BY \"t0\".\"id\" HAVING (count(\"t1\".\"id\") >= ?1) ORDER BY count(\"t1\".\"id\") DESC"
+             WHERE (noormme_startswith(noormme_fold(\"t0\".\"name\"), ?2)) GROUP BY \"t0\".\"id\" HAVING (count(\"t1\".\"id\") >= ?1) ORDER BY count(\"t1\".\"id\") DESC"
         );
         assert_eq!(binds, vec![0, 1]);
     }
@@ -1922,7 +1910,7 @@ mod tests {
         }));
         assert_eq!(
             s,
-            "SELECT \"t0\".\"title\" AS \"title\" FROM \"posts\" AS \"t0\" WHERE ((\"t0\".\"views\" > ?1) AND (\"t0\".\"author_id\" IN (SELECT \"t0\".\"id\" AS \"id\" FROM \"users\" AS \"t0\" WHERE (substr(\"t0\".\"name\", 1, length(?2)) = ?2))) AND (\"t0\".\"likes\" = ?3))"
+            "SELECT \"t0\".\"title\" AS \"title\" FROM \"posts\" AS \"t0\" WHERE ((\"t0\".\"views\" > ?1) AND (\"t0\".\"author_id\" IN (SELECT \"t0\".\"id\" AS \"id\" FROM \"users\" AS \"t0\" WHERE (noormme_startswith(\"t0\".\"name\", ?2)))) AND (\"t0\".\"likes\" = ?3))"
         );
         assert_eq!(binds, vec![0, 1, 2]);
         let two = json!({"model": "users", "fields": ["id", "name"]});
@@ -1961,9 +1949,15 @@ mod tests {
             json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 1, "conflict": {"update": ["nmae"], "unique": ["email"]}}),
             json!({"model": "users", "mode": "bulk_insert", "fields": ["emial"], "rows": 1, "conflict": null}),
             json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 0, "conflict": null}),
+            // Counts that would size an allocation past reason (or overflow).
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email"], "rows": 1_000_000_000_000u64, "conflict": null}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 16384, "conflict": null}),
+            json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": u64::MAX, "conflict": null}),
         ] {
             assert!(compile(&catalog(), &bad).is_err(), "{bad}");
         }
+        let most = json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 16383, "conflict": null});
+        assert_eq!(compile(&catalog(), &most).unwrap().binds.len(), 32766);
     }
 
     #[test]
@@ -1979,7 +1973,7 @@ mod tests {
             leaf("meta__owner__name__icontains", json!({"p": 0})), leaf("meta__items__2", json!({"p": 1}))]}}], "order": ["-meta__rank"]}),
         );
         assert_eq!(s, "SELECT json_extract(\"t0\".\"meta\", '$.\"owner\".\"name\"') AS \"meta__owner__name\" FROM \"tags\" AS \"t0\" \
-             WHERE ((instr(noormme_fold(json_extract(\"t0\".\"meta\", '$.\"owner\".\"name\"')), noormme_fold(?1)) > 0) AND (json_extract(\"t0\".\"meta\", '$.\"items\"[2]') = ?2)) \
+             WHERE ((noormme_contains(noormme_fold(json_extract(\"t0\".\"meta\", '$.\"owner\".\"name\"')), noormme_fold(?1))) AND (json_extract(\"t0\".\"meta\", '$.\"items\"[2]') = ?2)) \
              ORDER BY json_extract(\"t0\".\"meta\", '$.\"rank\"') DESC");
         // Key paths only on JSON columns, and only with safe key characters.
         assert!(compile(
@@ -2014,5 +2008,123 @@ mod tests {
             conn.prepare(&c.sql)
                 .unwrap_or_else(|e| panic!("{e}: {}", c.sql));
         }
+    }
+
+    /// The names of the users a one-lookup filter on `name` finds, run on SQLite.
+    fn names_where(lookup: &str, value: &str, names: &[&str]) -> Vec<String> {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::functions::register(&conn).unwrap();
+        conn.execute_batch("CREATE TABLE users(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT, joined INTEGER)")
+            .unwrap();
+        for (i, name) in names.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO users(email, name) VALUES (?1, ?2)",
+                rusqlite::params![i.to_string(), name],
+            )
+            .unwrap();
+        }
+        let c = compile(
+            &catalog(),
+            &json!({"model": "users", "fields": ["name"], "order": ["id"],
+                    "where": [{"filter": leaf(&format!("name__{lookup}"), json!({"p": 0}))}]}),
+        )
+        .unwrap();
+        let mut stmt = conn.prepare(&c.sql).unwrap();
+        let rows = stmt.query_map([value], |r| r.get::<_, String>(0)).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn text_lookups_count_nul_and_match_django() {
+        let names = ["x\0y", "abc", "zzz", "Ab\0Zzz", ""];
+        assert_eq!(
+            names_where("endswith", "\0zzz", &names),
+            Vec::<String>::new()
+        );
+        assert_eq!(names_where("iendswith", "\0zzz", &names), vec!["Ab\0Zzz"]);
+        assert_eq!(names_where("startswith", "x\0", &names), vec!["x\0y"]);
+        assert_eq!(names_where("istartswith", "AB\0", &names), vec!["Ab\0Zzz"]);
+        assert_eq!(
+            names_where("contains", "\0", &names),
+            vec!["x\0y", "Ab\0Zzz"]
+        );
+        assert_eq!(names_where("icontains", "B\0z", &names), vec!["Ab\0Zzz"]);
+        // Django: '' is in every non-null value.
+        assert_eq!(names_where("contains", "", &names).len(), names.len());
+        assert_eq!(names_where("endswith", "", &names).len(), names.len());
+        // GLOB metacharacters are plain characters.
+        assert_eq!(names_where("endswith", "*", &["a*", "ab"]), vec!["a*"]);
+        assert_eq!(
+            names_where("contains", "[b]", &["a[b]", "ab"]),
+            vec!["a[b]"]
+        );
+    }
+
+    #[test]
+    fn a_long_endswith_on_a_long_row_is_answered() {
+        // 8,000 characters against a 200 KB value: the GLOB this replaced
+        // tried the pattern at every position (seconds on the JS thread).
+        let row = "ab".repeat(100_000);
+        let tail = "ab".repeat(4_000);
+        let miss = format!("a{tail}");
+        assert_eq!(names_where("endswith", &tail, &[&row]).len(), 1);
+        assert_eq!(names_where("iendswith", &tail, &[&row]).len(), 1);
+        assert!(names_where("endswith", &miss, &[&row]).is_empty());
+        assert!(names_where("contains", &format!("{tail}c"), &[&row]).is_empty());
+    }
+
+    /// Shapes nested as deep as serde_json parses (128 levels), built as text.
+    fn deepest_shapes() -> Vec<String> {
+        let depth = 120;
+        let wrap = |open: &str, inner: String, close: &str, n: usize| {
+            format!("{}{inner}{}", open.repeat(n), close.repeat(n))
+        };
+        let leaf = r#"{"leaf": ["name__contains", {"p": 0}]}"#.to_string();
+        let q = |q: String| format!(r#"{{"model": "users", "where": [{{"filter": {q}}}]}}"#);
+        let expr = wrap(
+            r#"{"op": "+", "r": {"p": 0}, "l": "#,
+            r#"{"f": "id"}"#.into(),
+            "}",
+            depth,
+        );
+        let sub = wrap(
+            r#"{"model": "users", "fields": ["id"], "where": [{"filter": {"leaf": ["id__in", {"sub": "#,
+            r#"{"model": "users", "fields": ["id"]}"#.into(),
+            "}]}}]}",
+            depth / 6,
+        );
+        vec![
+            q(wrap(r#"{"not": "#, leaf.clone(), "}", depth)),
+            q(wrap(r#"{"or": ["#, leaf.clone(), "]}", depth / 2)),
+            q(format!(r#"{{"leaf": ["id__gt", {expr}]}}"#)),
+            sub,
+        ]
+    }
+
+    #[test]
+    fn the_deepest_parseable_shapes_compile_on_a_small_stack() {
+        let cat = catalog();
+        let shapes: Vec<Value> = deepest_shapes()
+            .iter()
+            .map(|text| serde_json::from_str(text).unwrap())
+            .collect();
+        // Smaller than any thread Node runs JS on (4 MB for a worker).
+        let compiled = std::thread::Builder::new()
+            .stack_size(1024 * 1024)
+            .spawn(move || {
+                shapes
+                    .iter()
+                    .map(|shape| compile(&cat, shape).map(|c| c.sql.len()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        for result in compiled {
+            assert!(result.unwrap() > 0);
+        }
+        // One level deeper than serde_json allows is a parse error, not a crash.
+        let too_deep = format!("{}1{}", "[".repeat(129), "]".repeat(129));
+        assert!(serde_json::from_str::<Value>(&too_deep).is_err());
     }
 }
