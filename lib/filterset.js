@@ -272,7 +272,7 @@ class FilterSet {
     const value = d.convert(text);
     if (d.lookup === 'regex' || d.lookup === 'iregex') {
       try {
-        require('./native').checkRegex(value);
+        require('./native').checkRegex(value, d.lookup === 'iregex');
       } catch {
         throw new Invalid('Enter a valid regular expression.');
       }
