@@ -207,6 +207,13 @@ test('hostile keys: every adapter method fails closed (null, [] or INVALID_ARGUM
   }
   assert.ok(checked >= calls.length * (bad.length - 1));
   assert.equal(await fingerprint(), before);
+  // The create methods take objects: anything else is refused before any SQL.
+  for (const method of ['createUser', 'linkAccount', 'createSession', 'createVerificationToken', 'createAuthenticator']) {
+    for (const v of [undefined, null, 0, 'x', [], [{ id: 'u9' }]]) {
+      await assert.rejects(adapter[method](v), (e) => e.name === 'NoormmeError' && e.code === 'INVALID_ARGUMENT', `${method}(${JSON.stringify(v)})`);
+    }
+  }
+  assert.equal(await fingerprint(), before);
   // The counter is checked too, and good keys still work afterwards.
   await assert.rejects(adapter.updateAuthenticatorCounter('c-u1', 'x'), { code: 'INVALID_ARGUMENT', field: 'counter' });
   assert.equal((await adapter.getSessionAndUser('s-u1')).user.id, 'u1');
