@@ -26,4 +26,24 @@ function copyShared(name) {
   return target;
 }
 
-module.exports = { ROOT, SHARED_DATA, tempDir, tempDb, copyShared };
+/**
+ * Watches the event loop with a 5 ms timer; `stop()` returns the longest
+ * wait between two ticks, in ms (a stall shows as a long wait).
+ */
+function watchEventLoop() {
+  let last = performance.now();
+  let worst = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+  }, 5);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(worst, performance.now() - last);
+    },
+  };
+}
+
+module.exports = { ROOT, SHARED_DATA, tempDir, tempDb, copyShared, watchEventLoop };
