@@ -238,3 +238,19 @@ test("the example app's filter set on its seeded blog: no undeclared relation pa
   assert.notEqual(await page1(`author=${authorId}`), baseline);
   db.close();
 });
+
+test('in lists of any length up to maxValues compile to a handful of statements', async () => {
+  const { db, Post } = await blog();
+  const filters = Post.filterSet({ fields: { views: ['in'] } });
+  const statements = () => db.info().statementsCached;
+  const before = statements();
+  for (let n = 1; n <= 100; n++) {
+    const values = Array.from({ length: n }, (_, i) => (i + 1) * 10);
+    const { qs, data } = filters.apply({ views__in: values.join(',') });
+    assert.deepEqual(data.views__in, values);
+    assert.deepEqual(await ids(qs), values.filter((v) => v <= 400).map((v) => v / 10), `${n} values`);
+  }
+  // Lengths 1, 2, 4 ... 128, each as a list query and an id-list query: not 100 of each.
+  assert.ok(statements() - before <= 16, `${statements() - before} statements`);
+  db.close();
+});
