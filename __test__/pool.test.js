@@ -109,10 +109,11 @@ test('a slow read leaves the event loop free and runs on a reader', async () => 
 
 test('a write that stays over the budget moves to the writer thread; quick writes stay inline', async () => {
   const runs = [];
-  const db = new NOORMME({ database: tempDb(), log: (e) => runs.push(e) });
+  // A 20 ms budget: a quick insert (microseconds) stays far below it even on
+  // a loaded machine, the heavy one (~100 ms) far above.
+  const db = new NOORMME({ database: tempDb(), log: (e) => runs.push(e), inlineBudgetMs: 20 });
   await db.exec('CREATE TABLE t(n INTEGER)');
-  // About 30 ms of SQLite work for 300 rows.
-  const heavy = 'INSERT INTO t SELECT i FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000) SELECT i FROM c) WHERE i % 1000 = 0';
+  const heavy = 'INSERT INTO t SELECT i FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000000) SELECT i FROM c) WHERE i % 1000 = 0';
   const quick = 'INSERT INTO t(n) VALUES (?)';
   runs.length = 0;
   for (let i = 0; i < 4; i++) {
@@ -123,7 +124,7 @@ test('a write that stays over the budget moves to the writer thread; quick write
   // Two slow runs in a row (one could be a WAL checkpoint): then the writer thread.
   assert.deepEqual(where(heavy), ['inline', 'inline', 'writer', 'writer']);
   assert.deepEqual(where(quick), ['inline', 'inline', 'inline', 'inline']);
-  assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 4 * 300 + 4 }]);
+  assert.deepEqual(await db.query('SELECT count(*) AS n FROM t'), [{ n: 4 * 1000 + 4 }]);
   db.close();
 });
 

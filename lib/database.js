@@ -107,8 +107,10 @@ function release(gate) {
 
 /** Runs one registered statement: inline when cheap, on a worker when slow or blocked. */
 class Executor {
-  constructor(shared, log) {
+  constructor(shared, log, budgetMs) {
     this.shared = shared;
+    // How long (µs) a write may take before it counts as slow: the pool's inline budget.
+    this.budgetUs = budgetMs * 1000;
     this.native = shared.native;
     this.handle = shared.native.handle;
     this.log = log;
@@ -166,7 +168,7 @@ class Executor {
     // enough: an automatic WAL checkpoint makes a single commit slow, and
     // sending the next runs off-thread would cost each ~40 µs for nothing.
     if (!stmt.readonly) {
-      if (result.elapsedUs <= DEFAULT_BUDGET_MS * 1000) stmt.slowStreak = 0;
+      if (result.elapsedUs <= this.budgetUs) stmt.slowStreak = 0;
       else if (++stmt.slowStreak >= 2) {
         stmt.slowStreak = 0;
         stmt.slowRuns = SLOW_RUNS;
@@ -337,7 +339,7 @@ class Database {
     this.options = options;
     this.shared = openShared(options.database, options);
     const log = options.log === true ? (e) => console.debug('[noormme]', e.sql, e.params, `${e.durationMs.toFixed(2)}ms`, e.where) : options.log;
-    this.exec_ = new Executor(this.shared, typeof log === 'function' ? log : null);
+    this.exec_ = new Executor(this.shared, typeof log === 'function' ? log : null, options.inlineBudgetMs ?? DEFAULT_BUDGET_MS);
     this.closed = false;
     // The N+1 guard: on in development unless turned off; 'throw' for tests.
     const guardMode = options.nPlusOne ?? (process.env.NODE_ENV === 'production' ? false : 'warn');

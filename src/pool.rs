@@ -137,8 +137,13 @@ impl Budget for Slot {
     }
 }
 
-/// A unit of work for a worker; `None` means the pool closed before it ran.
-type Job = Box<dyn FnOnce(Option<&Conn>) + Send>;
+/// A unit of work for a worker: runs with the connection (None once the pool
+/// closed) and returns what reports its outcome, which the worker calls only
+/// after releasing the connection, so the caller woken by it finds the
+/// connection free (an inline run right after would otherwise meet a held
+/// lock and take the slow path).
+type Job = Box<dyn FnOnce(Option<&Conn>) -> Completion + Send>;
+type Completion = Box<dyn FnOnce() + Send>;
 
 struct Queue {
     jobs: Mutex<VecDeque<Job>>,
@@ -230,10 +235,15 @@ fn worker_loop(queue: &Queue, slot: &Slot, idle: Option<(Duration, Arc<dyn Fn() 
         };
         match next {
             Next::Run(job) => {
-                let conn = slot.conn.lock();
-                // A panicking job must not take the worker (and every later query)
-                // down with it; the job's own guard reports to its caller.
-                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&conn))));
+                let finished = {
+                    let conn = slot.conn.lock();
+                    // A panicking job must not take the worker (and every later query)
+                    // down with it; the job's own guard reports to its caller.
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&conn))))
+                };
+                if let Ok(report) = finished {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(report));
+                }
             }
             Next::Idle => {
                 if let Some((_, hook)) = &idle {
@@ -245,7 +255,11 @@ fn worker_loop(queue: &Queue, slot: &Slot, idle: Option<(Duration, Arc<dyn Fn() 
                 // caller waits forever.
                 let left: Vec<Job> = queue.jobs.lock().drain(..).collect();
                 for job in left {
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(None)));
+                    if let Ok(report) =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(None)))
+                    {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(report));
+                    }
                 }
                 return;
             }
@@ -601,7 +615,7 @@ impl Pool {
                         ))
                     }),
             };
-            done(result)
+            Box::new(move || done(result))
         });
         let readers = self.read_workers.lock();
         match (target, readers.as_ref()) {
@@ -610,7 +624,7 @@ impl Pool {
                 drop(readers);
                 match self.write_worker.lock().as_ref() {
                     Some(workers) => workers.submit(job),
-                    None => job(None),
+                    None => job(None)(),
                 }
             }
         }
