@@ -28,12 +28,12 @@ export declare class NativePool {
 }
 
 /**
- * Checks a `__regex` value when the chain is built, so a bad pattern is a
- * lookup-value error there rather than an SQLite error at run time.
- * `insensitive`: true for `__iregex` (run behind `(?i)`, which can compile
- * larger), false for `__regex`; left out, the pattern must pass both ways.
+ * Checks a `__regex`/`__iregex` value's syntax, length and nesting when the
+ * chain is built, so a mistake is a lookup-value error there; the costly
+ * compile happens off the JS thread when the query runs (see
+ * `regex::check`). Throws INVALID_LOOKUP_VALUE.
  */
-export declare function checkRegex(pattern: string, insensitive?: boolean | undefined | null): void
+export declare function checkRegex(pattern: string): void
 
 /** TypeScript declarations for a schema (the JSON text of `db.schema()`). */
 export declare function generateTypes(schemaJson: string, source: string): string

@@ -284,7 +284,7 @@ class FilterSet {
     const value = d.convert(text);
     if (d.lookup === 'regex' || d.lookup === 'iregex') {
       try {
-        require('./native').checkRegex(value, d.lookup === 'iregex');
+        require('./native').checkRegex(value);
       } catch {
         throw new Invalid('Enter a valid regular expression.');
       }

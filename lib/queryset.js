@@ -236,7 +236,7 @@ function plainClause(model, kind, conditions) {
 function checkPattern(key, value) {
   if (typeof value !== 'string') throw invalid(`${key} takes a pattern string, got ${describe(value)}`);
   try {
-    require('./native').checkRegex(value, key.endsWith('iregex'));
+    require('./native').checkRegex(value);
   } catch (err) {
     throw invalid(`${key}: ${fromNative(err).message}`);
   }

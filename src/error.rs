@@ -86,6 +86,11 @@ impl From<rusqlite::Error> for Error {
                     return Error::OverBudget;
                 }
                 let message = msg.unwrap_or_else(|| e.to_string());
+                // A pattern refused when REGEXP compiled it, as the query ran:
+                // the same lookup-value error the chain's check gives.
+                if message.starts_with(crate::regex::ERROR_PREFIX) {
+                    return Error::usage("INVALID_LOOKUP_VALUE", message);
+                }
                 Error::Sqlite {
                     code: code_name(raw_code),
                     raw_code,

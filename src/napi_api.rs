@@ -159,21 +159,15 @@ fn utf8_len_of_utf16_prefix(text: &str, units: usize) -> usize {
     bytes
 }
 
-/// Checks a `__regex` value when the chain is built, so a bad pattern is a
-/// lookup-value error there rather than an SQLite error at run time.
-/// `insensitive`: true for `__iregex` (run behind `(?i)`, which can compile
-/// larger), false for `__regex`; left out, the pattern must pass both ways.
+/// Checks a `__regex`/`__iregex` value's syntax, length and nesting when the
+/// chain is built, so a mistake is a lookup-value error there; the costly
+/// compile happens off the JS thread when the query runs (see
+/// `regex::check`). Throws INVALID_LOOKUP_VALUE.
 #[napi]
-pub fn check_regex(pattern: String, insensitive: Option<bool>) -> napi::Result<()> {
+pub fn check_regex(pattern: String) -> napi::Result<()> {
     shielded("checkRegex", || {
-        let plain = || crate::regex::Regex::new(&pattern).map(|_| ());
-        let folded = || crate::regex::Regex::new(&format!("(?i){pattern}")).map(|_| ());
-        match insensitive {
-            Some(false) => plain(),
-            Some(true) => folded(),
-            None => plain().and_then(|()| folded()),
-        }
-        .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
+        crate::regex::check(&pattern)
+            .map_err(|e| to_js(Error::usage("INVALID_LOOKUP_VALUE", e.to_string())))
     })
 }
 

@@ -21,6 +21,13 @@ pub const NEST_LIMIT: u32 = 64;
 pub const SIZE_LIMIT: usize = 256 * 1024;
 /// Cache of the lazy DFA (the crate's `dfa_size_limit`), per pattern, in bytes.
 pub const DFA_SIZE_LIMIT: usize = 1024 * 1024;
+/// Longest pattern, in characters: the limits above bound the compiled
+/// program, not the work of reaching it (a 1 MB pattern took 0.9 s to parse
+/// and translate before the size limit refused it).
+pub const MAX_PATTERN_CHARS: usize = 1000;
+/// What every refusal's message starts with; the error layer knows a bad
+/// pattern met at run time by it.
+pub const ERROR_PREFIX: &str = "invalid regular expression: ";
 
 /// A pattern the engine refuses, with a one-line reason.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +37,7 @@ impl std::error::Error for RegexError {}
 
 impl fmt::Display for RegexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid regular expression: {}", self.0)
+        write!(f, "{ERROR_PREFIX}{}", self.0)
     }
 }
 
@@ -47,20 +54,7 @@ impl Regex {
     /// Compiles `pattern`, or says in one line why it is refused (a syntax
     /// error with its position, or a pattern over the limits above).
     pub fn new(pattern: &str) -> Result<Regex, RegexError> {
-        // The crate's own syntax errors quote the whole pattern over several
-        // lines; parsing first gives a one-line reason and a position.
-        let ast = regex_syntax::ast::parse::ParserBuilder::new()
-            .nest_limit(NEST_LIMIT)
-            .build()
-            .parse(pattern)
-            .map_err(|e| syntax_error(pattern, &regex_syntax::Error::Parse(e)))?;
-        regex_syntax::ast::visit(&ast, PythonRepeats).map_err(|span| {
-            RegexError(format!(
-                "{} (at character {})",
-                span.1,
-                position(pattern, span.0)
-            ))
-        })?;
+        let ast = parse(pattern)?;
         regex_syntax::hir::translate::Translator::new()
             .translate(pattern, &ast)
             .map_err(|e| syntax_error(pattern, &regex_syntax::Error::Translate(e)))?;
@@ -96,6 +90,41 @@ impl Regex {
                 .strip_suffix(b"\n")
                 .is_some_and(|head| self.inner.is_match(head))
     }
+}
+
+/// Checks a pattern's syntax, its length and its nesting: work linear in the
+/// pattern, cheap enough for the JS thread. What only compiling shows
+/// (unknown Unicode classes, a program over the size limit) is found where
+/// the pattern is compiled, on the thread that runs the query: translating
+/// big classes under `(?i)` costs milliseconds each (`(?i)[\w\W]` ten
+/// times took 62 ms), which the JS thread must not pay for a URL.
+pub fn check(pattern: &str) -> Result<(), RegexError> {
+    parse(pattern).map(|_| ())
+}
+
+/// The pattern's syntax tree, or why it is refused: too long, a syntax
+/// error with its position, nesting over NEST_LIMIT, or what Python refuses.
+fn parse(pattern: &str) -> Result<regex_syntax::ast::Ast, RegexError> {
+    if pattern.chars().count() > MAX_PATTERN_CHARS {
+        return Err(RegexError(format!(
+            "the pattern is longer than {MAX_PATTERN_CHARS} characters"
+        )));
+    }
+    // The crate's own syntax errors quote the whole pattern over several
+    // lines; parsing first gives a one-line reason and a position.
+    let ast = regex_syntax::ast::parse::ParserBuilder::new()
+        .nest_limit(NEST_LIMIT)
+        .build()
+        .parse(pattern)
+        .map_err(|e| syntax_error(pattern, &regex_syntax::Error::Parse(e)))?;
+    regex_syntax::ast::visit(&ast, PythonRepeats).map_err(|span| {
+        RegexError(format!(
+            "{} (at character {})",
+            span.1,
+            position(pattern, span.0)
+        ))
+    })?;
+    Ok(ast)
 }
 
 /// Refuses what Python's `re` refuses and the crate would accept: a
@@ -259,6 +288,15 @@ mod tests {
             .join()
             .unwrap();
         let err = on_small_stack.unwrap_err();
+        assert!(err.0.contains("longer than 1000"), "{err}");
+        let deep = "(".repeat(400) + &")".repeat(400);
+        let err = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || Regex::new(&deep).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap()
+            .unwrap_err();
         assert!(err.0.contains("nest"), "{err}");
         assert!(Regex::new(&("(".repeat(65) + &")".repeat(65))).is_err());
         assert!(Regex::new(&("(".repeat(60) + &")".repeat(60))).is_ok());
@@ -266,6 +304,20 @@ mod tests {
         let err = Regex::new(&(".{0,1000}".repeat(24) + "X")).unwrap_err();
         assert!(err.0.contains("too large"), "{err}");
         assert!(Regex::new("a{1000000}").is_err());
+        // The cost before any size limit is bounded by the pattern's length,
+        // and the check for the JS thread only parses.
+        assert!(Regex::new(&"a".repeat(1001))
+            .unwrap_err()
+            .0
+            .contains("longer than"));
+        assert!(Regex::new(&"a".repeat(1000)).is_ok());
+        let folded = format!("(?i){}", r"[\x00-\x{10FFFF}]".repeat(45));
+        let started_check = Instant::now();
+        assert!(check(&folded).is_ok());
+        assert!(check(&"(".repeat(65)).is_err());
+        assert!(check("a**").is_err());
+        assert!(started_check.elapsed() < Duration::from_millis(50));
+
         // Catastrophic for a backtracking engine; linear here.
         let text = "a".repeat(50_000) + "!";
         let started = Instant::now();
