@@ -219,3 +219,26 @@ test('hostile keys: every adapter method fails closed (null, [] or INVALID_ARGUM
   assert.equal((await adapter.getSessionAndUser('s-u1')).user.id, 'u1');
   db.close();
 });
+
+test('your own users table with INTEGER ids: integer keys work there, and only there', async () => {
+  const db = new NOORMME({ database: tempDb(), nPlusOne: false });
+  await applyAuthSchema(db);
+  await db.exec(`CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT, email TEXT UNIQUE, emailVerified DATETIME, image TEXT);
+    CREATE TABLE member_session (sessionToken TEXT PRIMARY KEY, userId INTEGER NOT NULL REFERENCES members(id), expires DATETIME NOT NULL);`);
+  db.refreshSchema();
+  const adapter = detached(NoormmeAdapter(db, { tables: { user: 'members', session: 'member_session' }, generateId: () => undefined }));
+  const user = await adapter.createUser({ name: 'Ada', email: 'ada@example.com', emailVerified: null });
+  assert.equal(typeof user.id, 'number');
+  assert.deepEqual(await adapter.getUser(user.id), user);
+  await adapter.createSession({ sessionToken: 'tok', userId: user.id, expires: new Date('2030-01-01T00:00:00.000Z') });
+  assert.deepEqual((await adapter.getSessionAndUser('tok')).user, user);
+  for (const bad of [1.5, NaN, -0.5, 2 ** 53, undefined, null, '', '\ud800']) assert.equal(await adapter.getUser(bad), null, String(bad));
+  // Session tokens stay strings: a number finds nothing there.
+  assert.equal(await adapter.getSessionAndUser(1), null);
+  assert.equal(await adapter.getSessionAndUser('\ud800tok'), null);
+  await assert.rejects(adapter.deleteSession('\ud800'), { code: 'INVALID_ARGUMENT' });
+  await adapter.deleteUser(user.id);
+  assert.equal(await adapter.getUser(user.id), null);
+  assert.equal(await adapter.getSessionAndUser('tok'), null);
+  db.close();
+});

@@ -147,6 +147,16 @@ test('values that do not convert put a message in errors and make qs empty', asy
     assert.equal(await qs.count(), 0, query);
   }
   // A JSON body or a Next.js searchParams object: arrays act as repeated keys, objects are refused.
+  // A JSON body can carry a lone surrogate: reported, not thrown when the page runs the query.
+  const surrogate = Post.filterSet({ fields: { title: ['icontains', 'in'] } }).apply(JSON.parse('{"title__icontains": "\\ud800", "title__in": ["a", "\\udc00"]}'));
+  assert.deepEqual(Object.keys(surrogate.errors), ['title__icontains', 'title__in']);
+  assert.deepEqual(await surrogate.qs, []);
+  // Dates: years before 100 are read as written, offsets past 23:59 refused (as Python's datetime).
+  const dated = Post.filterSet({ fields: { created_at: ['gte'], day: ['exact'] } });
+  assert.equal(dated.apply({ created_at__gte: '0050-01-01' }).data.created_at__gte.toISOString(), '0050-01-01T00:00:00.000Z');
+  assert.equal(dated.apply({ day: '0000-01-01' }).data.day.getUTCFullYear(), 0);
+  assert.equal(typeof dated.apply({ created_at__gte: '2024-01-01T10:00:00+99:99' }).errors.created_at__gte, 'string');
+  assert.equal(typeof dated.apply({ created_at__gte: '2024-01-01T24:00:00' }).errors.created_at__gte, 'string');
   const fromJson = filters.apply(JSON.parse('{"views__in": ["10", "20,30"], "published": true, "views__gte": {"$gt": ""}}'));
   assert.deepEqual(fromJson.errors, { views__gte: 'Enter text, not a list or an object.' });
   assert.deepEqual(fromJson.data, { published: true, views__in: [10, 20, 30] });
@@ -196,6 +206,10 @@ test('declarations are checked once, as code: unknown fields, lookups and option
   assert.throws(() => Post.filterSet({ fields: { o: ['exact'] } }), FieldError);
   assert.throws(() => Post.filterSet({ fields: { views: ['exact'] }, orderParam: 'views' }), { code: 'INVALID_OPTION' });
   assert.throws(() => Post.filterSet({ fields: {}, maxValues: 0 }), { code: 'INVALID_OPTION' });
+  await db.exec('CREATE TABLE doc (id INTEGER PRIMARY KEY, meta JSON)');
+  db.refreshSchema();
+  assert.throws(() => db.model('doc').filterSet({ fields: { meta: ['exact'] } }), (e) => e.code === 'INVALID_OPTION' && /meta__<key>/.test(e.message));
+  assert.deepEqual(db.model('doc').filterSet({ fields: { meta__owner: ['exact'] } }).params, ['meta__owner']);
   const filters = Post.filterSet({ fields: { views: ['exact'] } });
   assert.deepEqual(filters.params, ['views']);
   assert.throws(() => filters.apply(Promise.resolve({})), (e) => e.code === 'INVALID_ARGUMENT' && /await searchParams/.test(e.message));

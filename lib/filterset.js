@@ -8,6 +8,7 @@
 const { NoormmeError } = require('./errors');
 const { parseDate } = require('./policies');
 const { closest } = require('./suggest');
+const { isWellFormed } = require('./params');
 
 // The lookups and transforms a declared name may end with. The compiler
 // checks each declared name against the schema; these lists only decide how
@@ -29,6 +30,7 @@ const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** Thrown by a converter; its message goes into `errors[param]`. */
 class Invalid extends Error {}
 
+/** 'true'/'false'/'1'/'0' (any case for the words) as a boolean, as Django's NullBooleanField reads them. */
 function toBoolean(text) {
   const t = text.trim().toLowerCase();
   if (t === 'true' || t === '1') return true;
@@ -45,6 +47,7 @@ function toInteger(text) {
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
+/** A finite decimal or exponent number ('1.5', '-2e3'); NaN and Infinity are refused, as Django's FloatField does. */
 function toReal(text) {
   const t = text.trim();
   const n = Number(t);
@@ -92,6 +95,7 @@ const CONVERTERS = {
 
 const BY_POLICY = { boolean: 'boolean', integer: 'integer', real: 'real', numeric: 'decimal', decimal: 'decimal', date: 'date', datetime: 'datetime' };
 
+/** A mistake in a filterSet declaration: code, not input, so it throws. */
 function optionError(message) {
   return new NoormmeError(message, { code: 'INVALID_OPTION' });
 }
@@ -121,9 +125,13 @@ function declare(model, field, lookup) {
   else {
     const column = binds.length ? binds[0][1] : null;
     const meta = column === null ? null : model.db.model(column[0]).columns.get(column[1]);
+    if (meta && meta.policy === 'json') {
+      throw optionError(`filterSet(): ${key} compares a whole JSON value; filter through a key path instead (${field}__<key>)`);
+    }
     kind = (meta && BY_POLICY[meta.policy]) ?? 'text';
   }
-  return { name: lookup === 'exact' ? field : key, key: lookup === 'exact' ? field : key, lookup: final, convert: CONVERTERS[kind], kind };
+  // The parameter's name is the filter key it becomes: 'exact' is the plain field.
+  return { name: lookup === 'exact' ? field : key, lookup: final, convert: CONVERTERS[kind], kind };
 }
 
 /** The texts a request holds for `name`: every value, in order (URLSearchParams, FormData, or a Next.js searchParams object). */
@@ -149,7 +157,11 @@ function padded(items) {
 
 /** A request value as text, or an Invalid: a parsed JSON body may hold numbers and booleans, never objects. */
 function asText(value) {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    // A JSON body can hold "\ud800"; binding it would throw later, as the page renders.
+    if (!isWellFormed(value)) throw new Invalid('Enter well-formed text (it holds a lone UTF-16 surrogate).');
+    return value;
+  }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   throw new Invalid('Enter text, not a list or an object.');
 }
@@ -240,7 +252,7 @@ class FilterSet {
       }
       if (value === undefined) continue;
       data[d.name] = value;
-      qs = qs.filter({ [d.key]: d.lookup === 'in' ? padded(value) : value });
+      qs = qs.filter({ [d.name]: d.lookup === 'in' ? padded(value) : value });
     }
     if (this.orderBy.length) {
       try {

@@ -52,6 +52,7 @@ function bindable(value, label) {
 
 // A surrogate half without its partner (Node 18 lacks String#isWellFormed).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Whether `text` has no lone UTF-16 surrogate (so UTF-8 can hold it as it is). */
 const isWellFormed = typeof String.prototype.isWellFormed === 'function' ? (text) => text.isWellFormed() : (text) => !LONE_SURROGATE.test(text);
 
 /**
@@ -126,4 +127,4 @@ function bindArgs(stmt, params) {
   return out;
 }
 
-module.exports = { argsArray, bindArgs, bindable, encodeWith, assertValidDate, assertWellFormed };
+module.exports = { argsArray, bindArgs, bindable, encodeWith, assertValidDate, assertWellFormed, isWellFormed };

@@ -14,11 +14,14 @@ function pad(n, width = 2) {
   return String(n).padStart(width, '0');
 }
 
+/** A zone suffix ('Z', '+02:00', '-0530') in minutes east of UTC; undefined past 23:59. */
 function offsetMinutes(zone) {
   if (!zone || zone === 'Z') return 0;
   const sign = zone[0] === '-' ? -1 : 1;
   const digits = zone.slice(1).replace(':', '');
-  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2, 4));
+  return hours > 23 || minutes > 59 ? undefined : sign * (hours * 60 + minutes);
 }
 
 /** Parses a stored date value in any format discovery knows; undefined when it is not one. */
@@ -56,12 +59,16 @@ function parseDate(value, storage) {
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
   const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const date = new Date(utc - offsetMinutes(zone) * 60000);
+  const offset = offsetMinutes(zone);
+  // Out-of-range times and offsets are refused, as Python's datetime does, not rolled over.
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || offset === undefined) return undefined;
+  // Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear takes them as written.
+  const at = new Date(Date.UTC(2000, 0, 1, Number(h), Number(mi), Number(s), ms));
+  at.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  const utc = at.getTime();
   // Reject impossible dates (2024-02-30) instead of letting Date roll them over.
-  const check = new Date(utc);
-  if (Number.isNaN(utc) || check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) return undefined;
-  return date;
+  if (Number.isNaN(utc) || at.getUTCDate() !== Number(d) || at.getUTCMonth() !== Number(mo) - 1) return undefined;
+  return new Date(utc - offset * 60000);
 }
 
 /** Writes a Date in the column's storage format. */

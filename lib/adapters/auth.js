@@ -4,6 +4,7 @@
 // SQLite tables (see AUTH_SCHEMA), or on your own names through options.
 
 const { NoormmeError } = require('../errors');
+const { isWellFormed } = require('../params');
 
 /** The canonical tables, as `npx noormme auth-schema` prints them. */
 const AUTH_SCHEMA = `CREATE TABLE IF NOT EXISTS "user" (
@@ -66,7 +67,7 @@ const DATES = new Set(['emailVerified', 'expires']);
 function describe(value) {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : isWellFormed(value) ? 'a string' : 'an ill-formed string';
   return typeof value === 'object' ? 'an object' : `${typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}`;
 }
 
@@ -117,16 +118,29 @@ function NoormmeAdapter(db, options = {}) {
   }
 
   /**
+   * Whether `value` can be a key of `field` in `kind`'s table: a non-empty,
+   * well-formed string, or a safe integer where the key holds integers (a
+   * users table of your own with INTEGER ids, mapped through `tables`; a
+   * `userId` anywhere follows the user table's id).
+   */
+  function isKey(kind, field, value) {
+    if (typeof value === 'string') return value !== '' && isWellFormed(value);
+    if (!Number.isSafeInteger(value)) return false;
+    const [owner, name] = field === 'userId' ? ['user', 'id'] : [kind, field];
+    const column = model(owner).columns.get(col(owner, name));
+    return column !== undefined && column.policy === 'integer';
+  }
+
+  /**
    * The condition finding rows of `kind` by `keys` (Auth.js field → value),
-   * or null when some key is not a non-empty string. Auth.js keys (ids,
-   * tokens, emails, provider names) are always strings; anything else
+   * or null when some key is not a key (see isKey). Anything else
    * (undefined above all, which a plain object would drop) must match no
    * row rather than every row.
    */
   function where(kind, keys) {
     const out = {};
     for (const [field, value] of Object.entries(keys)) {
-      if (typeof value !== 'string' || value === '') return null;
+      if (!isKey(kind, field, value)) return null;
       out[col(kind, field)] = value;
     }
     return out;
@@ -136,8 +150,8 @@ function NoormmeAdapter(db, options = {}) {
   function whereOrThrow(kind, keys, method) {
     const condition = where(kind, keys);
     if (condition === null) {
-      const [field, value] = Object.entries(keys).find(([, v]) => typeof v !== 'string' || v === '');
-      throw new NoormmeError(`Auth.js ${method}: ${field} must be a non-empty string, got ${describe(value)}`, {
+      const [field, value] = Object.entries(keys).find(([f, v]) => !isKey(kind, f, v));
+      throw new NoormmeError(`Auth.js ${method}: ${field} must be a non-empty string (or an integer, for an INTEGER column), got ${describe(value)}`, {
         code: 'INVALID_ARGUMENT',
         model: tables[kind],
         field,
