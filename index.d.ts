@@ -49,7 +49,11 @@ export interface PoolInfo {
   readonly: boolean;
   fallbackReason?: string;
   sqliteVersion: string;
+  /** Statements this handle's pool keeps registered in JS (at most `statementCacheSize`, least recently used dropped first). */
   statementsCached: number;
+  statementCacheSize: number;
+  /** Compiled shapes and checked chain steps kept by this handle's models (at most 1,000 per model in each of three caches). */
+  compiledCached: number;
 }
 
 export interface Queryable {

@@ -88,6 +88,9 @@ async function runFlow(baseUrl, linksFile) {
       assert.equal(await totalAt(garbage), 0, garbage);
       assert.match(await page.locator('p[role=alert]').textContent(), message);
     }
+    await page.goto(`${baseUrl}/?page=1e308`);
+    assert.match(await page.locator('nav span').textContent(), /Page (\d+) of \1/, 'a page past the end shows the last page');
+    assert.ok((await page.getByTestId('post').count()) > 0);
     await page.goto(`${baseUrl}/?o=-views`);
     const views = (await page.getByTestId('post').allTextContents()).map((t) => Number(t.match(/(\d+) views/)[1]));
     assert.deepEqual(views, [...views].sort((a, b) => b - a), 'ordered by ?o=-views');

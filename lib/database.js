@@ -1,5 +1,6 @@
 'use strict';
 const path = require('node:path');
+const { LRUCache } = require('lru-cache');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { NativePool, runInline, setScratch, generateTypes } = require('./native');
 const { NoormmeError, fromNative, isOverBudget } = require('./errors');
@@ -11,6 +12,10 @@ const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 // After a statement proves slow, this many runs go straight to a worker
 // before it is tried inline again (its cost may depend on the parameters).
 const SLOW_RUNS = 32;
+// Statements kept registered per pool, least recently used dropped first
+// (the native registry has its own bound and tells an evicted id apart).
+const STATEMENT_CACHE_SIZE = 2000;
+const UNKNOWN_STATEMENT = 'UNKNOWN_STATEMENT';
 const DEFAULT_BUDGET_MS = 4;
 // Where a call travels in the scratch buffer (see runInline in src/napi_api.rs):
 // the pool, the statement, the connection and the parameters (see
@@ -115,7 +120,7 @@ class Executor {
     this.handle = shared.native.handle;
     this.log = log;
     let cache = statementCaches.get(shared.native);
-    if (!cache) statementCaches.set(shared.native, (cache = new Map()));
+    if (!cache) statementCaches.set(shared.native, (cache = new LRUCache({ max: STATEMENT_CACHE_SIZE })));
     this.statements = cache;
   }
 
@@ -128,20 +133,32 @@ class Executor {
       if (typeof sql !== 'string') {
         throw new NoormmeError('SQL must be a string', { code: 'INVALID_ARGUMENT' });
       }
-      let reg;
-      try {
-        reg = this.native.register(sql, internal);
-      } catch (err) {
-        throw fromNative(err, sql);
-      }
-      stmt = { sql, id: reg.id, readonly: reg.readonly, params: reg.params, columns: null, buildRow: null, slowRuns: 0, slowStreak: 0 };
+      stmt = { sql, internal, id: 0, readonly: false, params: null, columns: null, buildRow: null, slowRuns: 0, slowStreak: 0 };
+      this.register(stmt);
       this.statements.set(key, stmt);
     }
     return stmt;
   }
 
+  /**
+   * Registers `stmt.sql` with the native pool and points `stmt` at it. Also
+   * for a statement the pool evicted from its bounded registry: plans kept
+   * elsewhere hold `stmt`, and find it working again.
+   */
+  register(stmt) {
+    let reg;
+    try {
+      reg = this.native.register(stmt.sql, stmt.internal);
+    } catch (err) {
+      throw fromNative(err, stmt.sql);
+    }
+    stmt.id = reg.id;
+    stmt.readonly = reg.readonly;
+    stmt.params = reg.params;
+  }
+
   /** Returns a decoded result, or a promise of one. */
-  run(stmt, args, onWriter) {
+  run(stmt, args, onWriter, again = false) {
     const started = this.log ? performance.now() : 0;
     if (stmt.slowRuns > 0) {
       stmt.slowRuns--;
@@ -159,7 +176,10 @@ class Executor {
         stmt.slowRuns = SLOW_RUNS;
         return this.runAsync(stmt, args, onWriter, started);
       }
-      throw fromNative(err, stmt.sql);
+      const error = fromNative(err, stmt.sql);
+      if (error.code !== UNKNOWN_STATEMENT || again) throw error;
+      this.register(stmt);
+      return this.run(stmt, args, onWriter, true);
     }
     const flags = SCRATCH_F64[2];
     const extras = flags & EXTRAS ? this.native.takeExtras() : null;
@@ -181,10 +201,15 @@ class Executor {
   async runAsync(stmt, args, onWriter, started) {
     if (args !== undefined) wellFormedTexts(args);
     let extras;
-    try {
-      extras = await this.native.runAsync(stmt.id, args, onWriter);
-    } catch (err) {
-      throw fromNative(err, stmt.sql);
+    for (let again = false; ; again = true) {
+      try {
+        extras = await this.native.runAsync(stmt.id, args, onWriter);
+        break;
+      } catch (err) {
+        const error = fromNative(err, stmt.sql);
+        if (error.code !== UNKNOWN_STATEMENT || again) throw error;
+        this.register(stmt);
+      }
     }
     const result = decodeAsync(stmt, extras);
     if (this.log) this.report(stmt, args, started, onWriter ? 'writer' : 'reader');
@@ -561,7 +586,9 @@ class Database {
 
   info() {
     this.ensureOpen();
-    return { ...this.shared.native.info(), statementsCached: this.exec_.statements.size };
+    let compiledCached = 0;
+    for (const model of this.models.values()) compiledCached += model.cachedShapes();
+    return { ...this.shared.native.info(), statementsCached: this.exec_.statements.size, statementCacheSize: STATEMENT_CACHE_SIZE, compiledCached };
   }
 
   /** Releases this handle; the pool closes when the last handle on it does. */

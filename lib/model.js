@@ -10,6 +10,10 @@ const { argsArray, bindable, encodeWith, assertValidDate } = require('./params')
 const { propertyKey } = require('./decode');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
+const { LRUCache } = require('lru-cache');
+
+// Compiled shapes kept per model, in each of its caches.
+const COMPILED_CACHE_SIZE = 1000;
 
 class Model {
   constructor(db, table) {
@@ -32,12 +36,14 @@ class Model {
       const encode = encoderFor(column);
       if (encode) this.encoders.set(column.name, encode);
     }
-    this.compiledCache = new Map();
-    this.compiledByKey = new Map();
+    // Bounded, least recently used dropped first: a server sees as many
+    // shapes as its users can vary requests.
+    this.compiledCache = new LRUCache({ max: COMPILED_CACHE_SIZE });
+    this.compiledByKey = new LRUCache({ max: COMPILED_CACHE_SIZE });
     this.plainKeys = new KeptPlans();
     this.getPlans = new KeptPlans();
     this.createPlans = new KeptPlans();
-    this.validated = new Set();
+    this.validated = new LRUCache({ max: COMPILED_CACHE_SIZE });
     this.objects = new Manager(this);
   }
 
@@ -64,9 +70,14 @@ class Model {
 
   /** Validates a chain step's shape with the compiler once; later identical steps are known good. */
   validateOnce(key, makeShape) {
-    if (this.validated.has(key)) return;
+    if (this.validated.get(key)) return;
     this.compile(makeShape());
-    this.validated.add(key);
+    this.validated.set(key, true);
+  }
+
+  /** How many compiled shapes and checked chain steps this model keeps (each cache at most COMPILED_CACHE_SIZE). */
+  cachedShapes() {
+    return this.compiledCache.size + this.compiledByKey.size + this.validated.size;
   }
 
   /** A value ready to bind where it meets `column` ([table, name]), in that column's storage format. */

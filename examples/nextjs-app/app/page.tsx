@@ -28,15 +28,18 @@ type Search = Record<string, string | string[] | undefined>;
 export default async function PostsPage({ searchParams }: { searchParams: Promise<Search> }) {
   await connection(); // render per request: the queries never run at build time
   const params = await searchParams;
-  const page = Math.min(MAX_PAGE, Math.max(1, Math.trunc(Number(params.page)) || 1));
+  const asked = Math.min(MAX_PAGE, Math.max(1, Math.trunc(Number(params.page)) || 1));
   const q = typeof params.q === 'string' ? params.q : '';
 
   let published = Post.objects.filter({ published: true });
   if (q) published = published.filter(Q.or({ title__icontains: q }, { body__icontains: q }));
   const { qs, errors, data } = PostFilter.apply(params, published);
   const list = data.o ? qs : qs.orderBy('-created_at', '-id');
-  const [posts, total] = await Promise.all([list.selectRelated('author').slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), qs.count()]);
+  const total = await qs.count();
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  // Past the end is the last page, as Django's Paginator.get_page answers.
+  const page = Math.min(asked, pages);
+  const posts = await list.selectRelated('author').slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
   const error = Object.entries(errors).map(([name, message]) => `${name}: ${message}`).join(' ');
 
   // Links keep the declared parameters (and the search) as the request gave them.
