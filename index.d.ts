@@ -31,6 +31,8 @@ export interface NoormmeOptions {
   pragmas?: Record<string, string | number | boolean>;
   /** Open read-only: writes are refused. */
   readonly?: boolean;
+  /** Refuse a path where no file exists (ConnectionError) instead of creating an empty database there. */
+  fileMustExist?: boolean;
   /** Log every statement: `true` for console.debug, or a function. */
   log?: boolean | ((event: QueryLogEvent) => void);
   /** How long (ms) a read may run on the JS thread before moving to a reader. Default 4. */

@@ -202,7 +202,7 @@ test('in with a QuerySet runs one query with a subquery', async () => {
   // A QuerySet of another database file cannot be a subquery (Django refuses it too);
   // another NOORMME instance on the same file can.
   const otherDb = new NOORMME({ database: copyShared('chinook.sqlite') });
-  const sameFile = new NOORMME({ database: chinook.shared.key.slice(3) });
+  const sameFile = new NOORMME({ database: chinook.shared.file });
   try {
     assert.throws(
       () => Track.objects.filter({ Album__in: otherDb.model('Album').objects.filter({ ArtistId: 1 }) }),

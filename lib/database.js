@@ -1,9 +1,10 @@
 'use strict';
+const fs = require('node:fs');
 const path = require('node:path');
 const { LRUCache } = require('lru-cache');
 const { AsyncLocalStorage } = require('node:async_hooks');
 const { NativePool, runInline, setScratch, generateTypes } = require('./native');
-const { NoormmeError, fromNative, isOverBudget } = require('./errors');
+const { NoormmeError, ConnectionError, ModelNotFoundError, fromNative, isOverBudget } = require('./errors');
 const { decode, decodeAsync, FLAG_COLUMNS, FLAG_BLOBS, FLAG_BIG_ROWID, FLAG_EXTERNAL } = require('./decode');
 const { bindArgs, assertWellFormed } = require('./params');
 const { Model, resolveTable } = require('./model');
@@ -76,11 +77,46 @@ function nativeOptions(options) {
   };
 }
 
+// Every option the constructor reads; any other name is a mistake.
+const OPTIONS = ['database', 'readers', 'busyTimeout', 'pragmas', 'readonly', 'log', 'inlineBudgetMs', 'checkpointIntervalMs', 'nPlusOne', 'relations', 'columns', 'decimalAsString', 'fileMustExist'];
+
+/** Refuses option names the constructor does not know, naming the nearest (INVALID_OPTION). */
+function checkOptions(options) {
+  if (options === null || typeof options !== 'object') {
+    throw new NoormmeError("new NOORMME() takes { database: './app.db', ... } or a path", { code: 'INVALID_OPTION' });
+  }
+  for (const name of Object.keys(options)) {
+    if (OPTIONS.includes(name)) continue;
+    const suggestion = require('./suggest').closest(name, OPTIONS);
+    throw new NoormmeError(`unknown option '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Options: ${OPTIONS.join(', ')}`, { code: 'INVALID_OPTION', field: name });
+  }
+}
+
+/**
+ * The registry key of a file: its device and inode, so a path whose file
+ * was replaced (or another path to the same file) is told apart from it;
+ * the path for a file that does not exist (yet).
+ */
+function fileIdentity(file, readonly) {
+  const mode = readonly ? 'ro' : 'rw';
+  try {
+    const st = fs.statSync(file, { bigint: true });
+    return `${mode}:${st.dev}:${st.ino}`;
+  } catch {
+    return `${mode}:${file}`;
+  }
+}
+
 function openShared(database, options) {
   const file = resolveDatabase(database);
   const readonly = Boolean(options.readonly);
   const shareable = file !== ':memory:';
-  const key = `${readonly ? 'ro' : 'rw'}:${file}`;
+  const onDisk = shareable && !file.startsWith('file:');
+  const existed = !onDisk || fs.existsSync(file);
+  if (!existed && options.fileMustExist) {
+    throw new ConnectionError(`${file} does not exist (fileMustExist: true)`, { code: 'SQLITE_CANTOPEN', rawCode: 14, path: file });
+  }
+  let key = onDisk ? fileIdentity(file, readonly) : `${readonly ? 'ro' : 'rw'}:${file}`;
   let shared = shareable ? registry.get(key) : undefined;
   if (!shared || shared.closed) {
     let native;
@@ -89,7 +125,9 @@ function openShared(database, options) {
     } catch (err) {
       throw fromNative(err);
     }
-    shared = { key, native, refs: 0, closed: false, readonly, gate: { held: false, waiters: [] } };
+    // Opening created the file: from now on it is known by its identity.
+    if (onDisk && !existed) key = fileIdentity(file, readonly);
+    shared = { key, file, createdEmpty: !existed, native, refs: 0, closed: false, readonly, gate: { held: false, waiters: [] } };
     if (shareable) registry.set(key, shared);
   }
   shared.refs++;
@@ -361,6 +399,7 @@ class Transaction {
 class Database {
   constructor(options = {}) {
     if (typeof options === 'string') options = { database: options };
+    checkOptions(options);
     this.options = options;
     this.shared = openShared(options.database, options);
     const log = options.log === true ? (e) => console.debug('[noormme]', e.sql, e.params, `${e.durationMs.toFixed(2)}ms`, e.where) : options.log;
@@ -421,7 +460,17 @@ class Database {
     this.ensureOpen();
     let model = this.models.get(name);
     if (!model) {
-      model = new Model(this, resolveTable(this.catalog, name));
+      let table;
+      try {
+        table = resolveTable(this.catalog, name);
+      } catch (err) {
+        // A mistyped path opens a new, empty file: say so rather than list no tables.
+        if (err instanceof ModelNotFoundError && this.shared.createdEmpty && this.catalog.tables.length === 0) {
+          err.message += ` ${this.shared.file} did not exist: opening it created this empty database. Check the path, or pass fileMustExist: true to refuse missing files.`;
+        }
+        throw err;
+      }
+      model = new Model(this, table);
       this.models.set(name, model);
     }
     return model;
@@ -429,7 +478,7 @@ class Database {
 
   ensureOpen() {
     if (this.closed || this.shared.closed) {
-      throw new NoormmeError(`the database ${this.shared.key.slice(3)} has been closed; open a new NOORMME instance`, {
+      throw new NoormmeError(`the database ${this.shared.file} has been closed; open a new NOORMME instance`, {
         code: 'POOL_CLOSED',
       });
     }
@@ -459,7 +508,7 @@ class Database {
     if (this.activeTransaction()) return this.exec_.run(stmt, args, true);
     if (stmt.readonly) return this.exec_.run(stmt, args, false);
     if (this.shared.readonly) {
-      throw new NoormmeError(`${this.shared.key.slice(3)} was opened with readonly: true; writes are refused`, {
+      throw new NoormmeError(`${this.shared.file} was opened with readonly: true; writes are refused`, {
         code: 'READONLY_DATABASE',
       });
     }

@@ -93,10 +93,15 @@ function parsePayload(err) {
   }
 }
 
-/** Turns an error thrown by the native addon into the matching typed error. */
-function fromNative(err, sql) {
+// How much of a statement an error carries: an `__in` of 30,000 ids makes a
+// statement of hundreds of KB, which no log line should hold.
+const MAX_SQL_IN_ERROR = 1000;
+
+/** Turns an error thrown by the native addon into the matching typed error; `sql` is kept up to MAX_SQL_IN_ERROR characters. */
+function fromNative(err, fullSql) {
   const p = parsePayload(err);
   if (!p) return err;
+  const sql = fullSql !== undefined && fullSql.length > MAX_SQL_IN_ERROR ? `${fullSql.slice(0, MAX_SQL_IN_ERROR)}… (${fullSql.length} characters)` : fullSql;
   switch (p.kind) {
     case 'sqlite':
       return new SqliteError(p.message, { code: p.code, rawCode: p.rawCode, sql });

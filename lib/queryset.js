@@ -308,7 +308,7 @@ function assertSameDatabase(model, node) {
   for (const c of node.children) {
     if (c instanceof QNode) assertSameDatabase(model, c);
     else if (c.value instanceof QuerySet && c.value.model.db.shared !== model.db.shared) {
-      throw invalid(`${c.key}: that QuerySet reads another database (${c.value.model.db.shared.key.slice(3)}); subqueries cannot cross databases, so await it and pass the values instead`);
+      throw invalid(`${c.key}: that QuerySet reads another database (${c.value.model.db.shared.file}); subqueries cannot cross databases, so await it and pass the values instead`);
     }
   }
 }

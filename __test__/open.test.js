@@ -1,0 +1,51 @@
+'use strict';
+// Opening a database: mistakes are named, and one file is one pool however it is reached (issue #16).
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { NOORMME, ConnectionError, ModelNotFoundError } = require('..');
+const { tempDir } = require('./helpers');
+
+test('unknown options are errors with a suggestion', () => {
+  assert.throws(() => new NOORMME({ databse: 'x.db' }), (e) => e.code === 'INVALID_OPTION' && /Did you mean 'database'\?/.test(e.message) && e.field === 'databse');
+  assert.throws(() => new NOORMME({ database: path.join(tempDir(), 'a.db'), readOnly: true }), (e) => e.code === 'INVALID_OPTION' && /'readonly'/.test(e.message));
+  assert.throws(() => new NOORMME(null), { code: 'INVALID_OPTION' });
+});
+
+test('a mistyped path: fileMustExist refuses it, and otherwise the empty new file is named', () => {
+  const dir = tempDir();
+  const missing = path.join(dir, 'chinok.sqlite');
+  assert.throws(() => new NOORMME({ database: missing, fileMustExist: true }), (e) => e instanceof ConnectionError && e.path === missing && e.code === 'SQLITE_CANTOPEN');
+  assert.equal(fs.existsSync(missing), false);
+  const db = new NOORMME({ database: missing });
+  assert.throws(() => db.model('Track'), (e) => e instanceof ModelNotFoundError && e.message.includes(`${missing} did not exist`) && /fileMustExist/.test(e.message));
+  db.close();
+  // Reopened, the file exists: no such note (it is just empty).
+  const again = new NOORMME({ database: missing, fileMustExist: true });
+  assert.throws(() => again.model('Track'), (e) => e instanceof ModelNotFoundError && !e.message.includes('did not exist'));
+  again.close();
+});
+
+test('one file is one pool: another path to it shares it, a replaced file gets its own', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'a.db');
+  const first = new NOORMME({ database: file });
+  await first.exec('CREATE TABLE t (x)');
+  fs.symlinkSync(file, path.join(dir, 'link.db'));
+  const viaLink = new NOORMME({ database: path.join(dir, 'link.db') });
+  assert.equal(viaLink.shared, first.shared);
+  // Replace the file under the same path: the new file must not be answered by the old pool.
+  const other = path.join(dir, 'b.db');
+  const setup = new NOORMME({ database: other });
+  await setup.exec("CREATE TABLE u (y); INSERT INTO u VALUES ('new file')");
+  setup.close();
+  fs.renameSync(file, path.join(dir, 'old.db'));
+  fs.renameSync(other, file);
+  const reopened = new NOORMME({ database: file });
+  assert.notEqual(reopened.shared, first.shared);
+  assert.deepEqual(await reopened.query('SELECT y FROM u'), [{ y: 'new file' }]);
+  reopened.close();
+  viaLink.close();
+  first.close();
+});
