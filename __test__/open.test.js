@@ -49,3 +49,24 @@ test('one file is one pool: another path to it shares it, a replaced file gets i
   viaLink.close();
   first.close();
 });
+
+test('unknown option keys of QuerySet and manager methods are errors, not ignored', async () => {
+  const { Count, Prefetch } = require('..');
+  const { NoormmeAdapter } = require('../lib/adapters/auth');
+  const db = new NOORMME({ database: path.join(tempDir(), 'o.db'), nPlusOne: false });
+  await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE)');
+  db.refreshSchema();
+  const T = db.model('t');
+  const refused = (e) => e.code === 'INVALID_OPTION';
+  assert.throws(() => T.objects.valuesList('name', { flatt: true }), (e) => refused(e) && /Did you mean 'flat'/.test(e.message));
+  await assert.rejects(T.objects.updateOrCreate({ name: 'a' }, { n: 5 }), refused);
+  await assert.rejects(T.objects.getOrCreate({ name: 'a' }, { default: {} }), (e) => refused(e) && /'defaults'/.test(e.message));
+  await assert.rejects(T.objects.bulkCreate([{ name: 'a' }], { ignoreConflict: true }), (e) => refused(e) && /'ignoreConflicts'/.test(e.message));
+  await assert.rejects(T.objects.inBulk([1], { field: 'id' }), refused);
+  assert.throws(() => Count('id', { default: 0 }), refused);
+  assert.throws(() => new Prefetch('x', { to_attr: 'y' }), refused);
+  assert.throws(() => NoormmeAdapter(db, { table: {} }), (e) => refused(e) && /'tables'/.test(e.message));
+  // Nothing was written by the refused calls.
+  assert.equal(await T.objects.count(), 0);
+  db.close();
+});

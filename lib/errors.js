@@ -119,6 +119,27 @@ function fromNative(err, fullSql) {
   }
 }
 
+/**
+ * `options` of `method`, once every key is one of `known`: an unknown key is
+ * a NoormmeError (INVALID_OPTION) naming the nearest known one, never
+ * ignored. Undefined options pass (the defaults apply).
+ */
+function checkOptionKeys(method, options, known) {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new NoormmeError(`${method} takes an options object ({ ${known.join(', ')} })`, { code: 'INVALID_OPTION' });
+  }
+  for (const name of Object.keys(options)) {
+    if (known.includes(name)) continue;
+    const suggestion = require('./suggest').closest(name, known);
+    throw new NoormmeError(`${method}: unknown option '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Options: ${known.join(', ')}`, {
+      code: 'INVALID_OPTION',
+      field: name,
+    });
+  }
+  return options;
+}
+
 function isOverBudget(err) {
   const text = err && err.message;
   return typeof text === 'string' && text.includes('"code":"OVER_BUDGET"');
@@ -135,6 +156,7 @@ module.exports = {
   DoesNotExist,
   MultipleObjectsReturned,
   fromNative,
+  checkOptionKeys,
   isOverBudget,
   OVER_BUDGET,
 };

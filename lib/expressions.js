@@ -3,7 +3,7 @@
 // arithmetic). Both are immutable plain descriptions the QuerySet turns into
 // a query shape for the Rust compiler.
 
-const { NoormmeError } = require('./errors');
+const { NoormmeError, checkOptionKeys } = require('./errors');
 
 /**
  * How deep Q trees and F/function expressions may nest. Each level is a
@@ -128,7 +128,8 @@ function F(path) {
 
 /** An aggregate: `Count('tracks', { distinct, filter })`, `Sum`, `Avg`, `Min`, `Max`. */
 class Aggregate {
-  constructor(fn, arg, { distinct = false, filter = null } = {}) {
+  constructor(fn, arg, options) {
+    const { distinct = false, filter = null } = checkOptionKeys(`${fn}()`, options, ['distinct', 'filter']);
     if (arg !== null && typeof arg !== 'string' && !isExpression(arg)) {
       throw new NoormmeError(`${fn}() takes a field name or an expression`, { code: 'INVALID_QUERY' });
     }

@@ -3,7 +3,7 @@
 // column policies. Rows stay plain objects; a model only knows how to read
 // and write them.
 
-const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative } = require('./errors');
+const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative, checkOptionKeys } = require('./errors');
 const { QuerySet, MAX_GET_RESULTS, NO_VALUES, runPlan, isPlainObject, isSingleValueKey } = require('./queryset');
 const { KeptPlans, keysOf } = require('./kept');
 const { argsArray, bindable, encodeWith, assertValidDate } = require('./params');
@@ -261,7 +261,8 @@ class Manager {
    * `lookup` and `defaults`. Race-safe: a concurrent insert that wins the
    * unique constraint is read back instead of failing.
    */
-  async getOrCreate(lookup, { defaults = {} } = {}) {
+  async getOrCreate(lookup, options) {
+    const { defaults = {} } = checkOptionKeys('getOrCreate()', options, ['defaults']);
     const qs = this.queryset().filter(lookup);
     const found = await qs.first();
     if (found) return [found, false];
@@ -279,7 +280,8 @@ class Manager {
   }
 
   /** `[row, created]`: updates the row matching `lookup` with `defaults`, or creates it. */
-  async updateOrCreate(lookup, { defaults = {}, createDefaults } = {}) {
+  async updateOrCreate(lookup, options) {
+    const { defaults = {}, createDefaults } = checkOptionKeys('updateOrCreate()', options, ['defaults', 'createDefaults']);
     return this.model.db.transaction(async () => {
       const qs = this.queryset().filter(lookup);
       const found = await qs.first();
@@ -300,7 +302,14 @@ class Manager {
    * them, and rows that met a conflict on `uniqueFields` get `updateFields`
    * overwritten and are returned as updated.
    */
-  async bulkCreate(rows, { batchSize, ignoreConflicts = false, updateConflicts = false, uniqueFields, updateFields } = {}) {
+  async bulkCreate(rows, options) {
+    const { batchSize, ignoreConflicts = false, updateConflicts = false, uniqueFields, updateFields } = checkOptionKeys('bulkCreate()', options, [
+      'batchSize',
+      'ignoreConflicts',
+      'updateConflicts',
+      'uniqueFields',
+      'updateFields',
+    ]);
     const model = this.model;
     if (!Array.isArray(rows) || rows.some((r) => !r || typeof r !== 'object')) {
       throw new NoormmeError('bulkCreate() takes an array of objects', { code: 'INVALID_ARGUMENT' });

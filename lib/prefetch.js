@@ -4,7 +4,7 @@
 // query per level (`key IN (...)`, chunked) and attaches the results. Rows
 // stay plain objects: no lazy loading, no class instances.
 
-const { NoormmeError, FieldError } = require('./errors');
+const { NoormmeError, FieldError, checkOptionKeys } = require('./errors');
 const { closest } = require('./suggest');
 
 // Keys per IN (...) query: well under SQLite's variable limit, and a handful
@@ -13,7 +13,8 @@ const CHUNK = 500;
 
 /** `Prefetch('comments', { queryset, toAttr })`: a customised prefetch. */
 class Prefetch {
-  constructor(lookup, { queryset = null, toAttr = null } = {}) {
+  constructor(lookup, options) {
+    const { queryset = null, toAttr = null } = checkOptionKeys('Prefetch()', options, ['queryset', 'toAttr']);
     if (typeof lookup !== 'string' || lookup === '') throw new NoormmeError('Prefetch() takes a relation path', { code: 'INVALID_QUERY' });
     this.lookup = lookup;
     this.queryset = queryset;

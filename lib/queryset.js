@@ -6,7 +6,7 @@
 // and its prepared statement.
 
 const { KeptPlans, keysOf } = require('./kept');
-const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative } = require('./errors');
+const { NoormmeError, DoesNotExist, MultipleObjectsReturned, fromNative, checkOptionKeys } = require('./errors');
 const { argsArray, bindable, encodeWith } = require('./params');
 const { QNode, FieldRef, ValueExpr, Aggregate, Func, CastExpr, OrderExpr, isExpression, toQ } = require('./expressions');
 
@@ -597,7 +597,8 @@ class QuerySet {
     return this.clone({ fields, mode: 'rows' });
   }
 
-  valuesList(fields, { flat = false } = {}) {
+  valuesList(fields, options) {
+    const { flat = false } = checkOptionKeys('valuesList()', options, ['flat']);
     const list = fieldNames('valuesList', Array.isArray(fields) ? fields : [fields]);
     if (flat && list.length !== 1) throw invalid('valuesList(..., { flat: true }) takes exactly one field');
     this.validateList('fields', list);
@@ -932,7 +933,8 @@ class QuerySet {
   }
 
   /** `{ id: row }` for the given identities. */
-  async inBulk(ids, { fieldName } = {}) {
+  async inBulk(ids, options) {
+    const { fieldName } = checkOptionKeys('inBulk()', options, ['fieldName']);
     const key = fieldName ?? (this.model.identity && this.model.identity.length === 1 ? this.model.identity[0] : null);
     if (!key) throw invalid(`${this.model.name} has no single-column key: pass { fieldName }`);
     const rows = await this.filter({ [`${key}__in`]: ids });

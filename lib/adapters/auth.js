@@ -3,7 +3,7 @@
 // verification tokens and WebAuthn authenticators on the canonical Auth.js
 // SQLite tables (see AUTH_SCHEMA), or on your own names through options.
 
-const { NoormmeError } = require('../errors');
+const { NoormmeError, checkOptionKeys } = require('../errors');
 const { isWellFormed } = require('../params');
 
 /** The canonical tables, as `npx noormme auth-schema` prints them. */
@@ -80,7 +80,8 @@ function toDate(v) {
 /**
  * `NoormmeAdapter(db, { tables: { user: 'users' }, columns: { user: { emailVerified: 'email_verified' } } })`.
  */
-function NoormmeAdapter(db, options = {}) {
+function NoormmeAdapter(db, given) {
+  const options = checkOptionKeys('NoormmeAdapter()', given, ['tables', 'columns', 'generateId']);
   const tables = { user: 'user', account: 'account', session: 'session', verificationToken: 'verificationToken', authenticator: 'authenticator', ...options.tables };
   const columns = options.columns ?? {};
   const generateId = options.generateId ?? (() => globalThis.crypto.randomUUID());
