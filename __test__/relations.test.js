@@ -162,7 +162,7 @@ test('the N+1 guard fires on a loop of per-row queries and stays silent on a pre
     (async () => {
       for (const album of albums) await db.model('Track').objects.filter({ AlbumId: album.AlbumId });
     })(),
-    (e) => e instanceof NPlusOneError && /Track was queried 10 times in a row by AlbumId/.test(e.message) && /\.prefetch\('Track'\) on the outer Album query/.test(e.message) && /relations\.test\.js/.test(e.message),
+    (e) => e instanceof NPlusOneError && /Track was queried 10 times in a row by AlbumId/.test(e.message) && /if the values come from Album rows, \.prefetch\('Track'\) on that Album query/.test(e.message) && /AlbumId__in/.test(e.message) && /relations\.test\.js/.test(e.message),
   );
   const loaded = await db.model('Album').objects.orderBy('AlbumId').slice(0, 30).prefetch('Track__Genre', 'Artist');
   assert.equal(loaded.length, 30);
@@ -175,7 +175,7 @@ test('the N+1 guard fires on a loop of per-row queries and stays silent on a pre
   await new Promise((r) => setImmediate(r));
   process.off('warning', onWarning);
   assert.equal(warnings.length, 1, 'once per query shape');
-  assert.match(warnings[0], /selectRelated\('Artist'\) or \.prefetch\('Artist'\) on the outer Album query/);
+  assert.match(warnings[0], /if the values come from Album rows, \.selectRelated\('Artist'\) or \.prefetch\('Artist'\) on that Album query; or one query with ArtistId__in/);
   dev.close();
 });
 

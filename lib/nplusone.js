@@ -9,6 +9,7 @@ const path = require('node:path');
 const { NoormmeError } = require('./errors');
 
 const THRESHOLD = 10;
+const MAX_WARNED = 1000;
 const LIB_DIR = __dirname;
 
 class NPlusOneError extends NoormmeError {
@@ -24,18 +25,24 @@ function callSite() {
   return frame ? frame.trim().replace(/^at /, '') : 'unknown';
 }
 
-/** The fix to suggest for a repeated lookup by `field` on `model`. */
+/**
+ * The fix to suggest for a repeated lookup by `field` on `model`. Which rows
+ * the loop walks is unknown here, so each relation that leads to `field` is
+ * offered on the condition that the values come from its rows, and the
+ * `__in` query always.
+ */
 function advice(db, model, field) {
+  const ways = [];
   for (const table of db.catalog.tables) {
     for (const rel of table.relations) {
       if (rel.target !== model.name || rel.targetColumns.length !== 1 || rel.targetColumns[0] !== field) continue;
-      if (rel.kind === 'reverse' || rel.kind === 'reverse_one_to_one' || rel.kind === 'many_to_many') {
-        return `.prefetch('${rel.name}') on the outer ${table.name} query`;
-      }
-      return `.selectRelated('${rel.name}') or .prefetch('${rel.name}') on the outer ${table.name} query`;
+      const fix = rel.kind === 'reverse' || rel.kind === 'reverse_one_to_one' || rel.kind === 'many_to_many' ? `.prefetch('${rel.name}')` : `.selectRelated('${rel.name}') or .prefetch('${rel.name}')`;
+      ways.push(`if the values come from ${table.name} rows, ${fix} on that ${table.name} query`);
+      if (ways.length === 3) break;
     }
   }
-  return `one query with ${field}__in: [...] instead of one per row`;
+  ways.push(`one query with ${field}__in: [...] instead of one per row`);
+  return ways.join('; or ');
 }
 
 class NPlusOneGuard {
@@ -68,6 +75,8 @@ class NPlusOneGuard {
     const field = leaves[0].key.replace(/__exact$/, '');
     if (field.includes('__')) return;
     if (this.mode === 'warn' && this.warnedKeys.has(key)) return;
+    // Bounded: past this many shapes, warning about one again is the lesser harm.
+    if (this.warnedKeys.size >= MAX_WARNED) this.warnedKeys.clear();
     this.warnedKeys.add(key);
     const site = where[0].site ?? callSite();
     const message =
