@@ -9,13 +9,15 @@
 //! UTF-16 units. Blob slots hold an index into a separate list of buffers.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::ffi::{c_int, c_uint, CStr};
+use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use lru::LruCache;
 use parking_lot::Mutex;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::{ffi, Connection};
@@ -66,7 +68,8 @@ impl Param<'_> {
 /// What the pool knows about one registered SQL text.
 #[derive(Debug)]
 pub struct StatementInfo {
-    /// The number JS calls it by; also its slot in each connection's `Conn`.
+    /// The number JS calls it by (never reused in a pool); also its key
+    /// among each connection's prepared statements.
     pub id: u32,
     pub sql: String,
     pub readonly: bool,
@@ -169,13 +172,10 @@ pub trait Budget {
 
 /// How many statements one connection keeps prepared before it finalizes
 /// the least recently used.
-const PREPARED_LIMIT: usize = 256;
+const PREPARED_LIMIT: NonZeroUsize = NonZeroUsize::new(256).unwrap();
 
 /// A statement prepared on one connection; finalized when dropped.
-struct Prepared {
-    stmt: NonNull<ffi::sqlite3_stmt>,
-    last_used: u64,
-}
+struct Prepared(NonNull<ffi::sqlite3_stmt>);
 
 // SAFETY: a statement is only used under its connection's mutex, and SQLite
 // (multi-thread mode) allows a connection and its statements to move between
@@ -186,17 +186,17 @@ impl Drop for Prepared {
     fn drop(&mut self) {
         // SAFETY: the statement was prepared by sqlite3_prepare_v3 and is
         // finalized exactly once, here, before its connection closes.
-        unsafe { ffi::sqlite3_finalize(self.stmt.as_ptr()) };
+        unsafe { ffi::sqlite3_finalize(self.0.as_ptr()) };
     }
 }
 
 /// A connection with its statements prepared once each, by registered id.
 /// (rusqlite's statement cache hashes and copies the SQL text on every use;
-/// here the id is known, so a run finds its statement by index.)
+/// here the id is known, so a run finds its statement by that number.)
 pub struct Conn {
     // Declared before `conn`: statements are finalized before it closes.
-    prepared: RefCell<Vec<Option<Prepared>>>,
-    uses: Cell<u64>,
+    /// At most `PREPARED_LIMIT`; an id forgotten by the pool ages out too.
+    prepared: RefCell<LruCache<u32, Prepared>>,
     seen: Arc<Seen>,
     conn: Connection,
 }
@@ -249,8 +249,7 @@ impl Conn {
         let watched = seen.clone();
         conn.authorizer(Some(move |ctx: AuthContext<'_>| authorize(&watched, ctx)))?;
         Ok(Conn {
-            prepared: RefCell::new(Vec::new()),
-            uses: Cell::new(0),
+            prepared: RefCell::new(LruCache::new(PREPARED_LIMIT)),
             seen,
             conn,
         })
@@ -290,34 +289,17 @@ impl Conn {
         self.seen.regexp.load(Ordering::Relaxed)
     }
 
-    /// The prepared statement for `info`, preparing it on first use.
+    /// The prepared statement for `info`, preparing it on first use (or
+    /// again after it was finalized to make room for others).
     fn statement(&self, info: &StatementInfo) -> Result<NonNull<ffi::sqlite3_stmt>> {
-        let index = info.id as usize;
-        let tick = self.uses.get() + 1;
-        self.uses.set(tick);
         let mut prepared = self.prepared.borrow_mut();
-        if let Some(Some(p)) = prepared.get_mut(index) {
-            p.last_used = tick;
-            return Ok(p.stmt);
-        }
-        if prepared.iter().flatten().count() >= PREPARED_LIMIT {
-            let oldest = prepared
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| p.as_ref().map(|p| (p.last_used, i)))
-                .min();
-            if let Some((_, i)) = oldest {
-                prepared[i] = None;
-            }
+        if let Some(p) = prepared.get(&info.id) {
+            return Ok(p.0);
         }
         let stmt = self.prepare(&info.sql)?;
-        if prepared.len() <= index {
-            prepared.resize_with(index + 1, || None);
-        }
-        prepared[index] = Some(Prepared {
-            stmt,
-            last_used: tick,
-        });
+        // When full, the least recently used comes back and is finalized
+        // here; it is not running, since the connection runs one at a time.
+        drop(prepared.push(info.id, Prepared(stmt)));
         Ok(stmt)
     }
 
@@ -736,22 +718,59 @@ mod tests {
         assert_eq!(enc.flags & FLAG_BIG_ROWID, FLAG_BIG_ROWID);
     }
 
+    /// Statements SQLite holds open on the connection, finalized ones not counted.
+    fn live_statements(conn: &Conn) -> usize {
+        let mut count = 0;
+        let mut stmt = std::ptr::null_mut();
+        loop {
+            // SAFETY: walking the open connection's statement list, unchanged meanwhile.
+            stmt = unsafe { ffi::sqlite3_next_stmt(conn.db(), stmt) };
+            if stmt.is_null() {
+                return count;
+            }
+            count += 1;
+        }
+    }
+
     #[test]
     fn prepared_statements_are_bounded_and_reused() {
         let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
-        let infos: Vec<StatementInfo> = (0..PREPARED_LIMIT as u32 + 10)
-            .map(|id| StatementInfo::new(id, format!("SELECT {id} + ?"), true))
+        let limit = PREPARED_LIMIT.get() as u32;
+        // Ids far apart, up to nearly u32::MAX: a pool never reuses one, so
+        // after a long run they are large and sparse.
+        let step = 16_000_000;
+        let infos: Vec<StatementInfo> = (0..limit + 10)
+            .map(|i| StatementInfo::new(i * step, format!("SELECT {i} + ?"), true))
             .collect();
-        for info in infos.iter().chain(infos.iter().take(3)) {
+        let check = |info: &StatementInfo| {
             let enc = run(&conn, info, &[Param::Integer(1)], None, false).unwrap();
-            assert_eq!(enc.cells, vec![f64::from(info.id + 1)]);
+            assert_eq!(enc.cells, vec![f64::from(info.id / step + 1)]);
+        };
+        // The first is run again on the way, so it is not the least recently used.
+        for (i, info) in infos.iter().enumerate() {
+            check(info);
+            if i == limit as usize - 1 {
+                check(&infos[0]);
+            }
         }
+        assert_eq!(conn.prepared.borrow().len(), limit as usize);
+        assert_eq!(live_statements(&conn), limit as usize);
+        let kept = |info: &StatementInfo| conn.prepared.borrow().contains(&info.id);
+        assert!(kept(&infos[0]) && kept(&infos[limit as usize + 9]));
+        // The 10 evicted are the ten least recently used: 1..=10.
+        assert!(infos[1..=10].iter().all(|info| !kept(info)));
+        assert!(kept(&infos[11]));
+        // An evicted one is prepared again, and gives the right answer.
+        let first = conn.prepared.borrow().peek(&infos[0].id).map(|p| p.0);
+        check(&infos[1]);
+        assert!(kept(&infos[1]));
+        assert_eq!(live_statements(&conn), limit as usize);
+        // Reuse runs the statement already prepared.
+        check(&infos[0]);
         assert_eq!(
-            conn.prepared.borrow().iter().flatten().count(),
-            PREPARED_LIMIT
+            conn.prepared.borrow().peek(&infos[0].id).map(|p| p.0),
+            first
         );
-        // The least recently used went first: the last statement run is still there.
-        assert!(conn.prepared.borrow()[PREPARED_LIMIT + 9].is_some());
     }
 
     #[test]
