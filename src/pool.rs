@@ -2,12 +2,14 @@
 //! for statements too slow to run on the JS thread, and periodic checkpoints.
 
 use std::collections::VecDeque;
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use lru::LruCache;
 use parking_lot::{Condvar, Mutex, RwLock};
 use rusqlite::{Connection, InterruptHandle, OpenFlags};
 
@@ -27,7 +29,13 @@ pub struct Options {
     /// How long a read may run on the JS thread before moving to a reader.
     pub inline_budget: Duration,
     pub checkpoint_interval: Duration,
+    /// How many registered statements the pool keeps; past it, the least
+    /// recently used is forgotten and its id answers `UNKNOWN_STATEMENT`.
+    pub statement_cache_size: NonZeroUsize,
 }
+
+/// Registered statements a pool keeps unless told otherwise.
+pub const STATEMENT_CACHE_SIZE: NonZeroUsize = NonZeroUsize::new(2000).unwrap();
 
 impl Default for Options {
     fn default() -> Self {
@@ -38,6 +46,7 @@ impl Default for Options {
             pragmas: Vec::new(),
             inline_budget: Duration::from_millis(4),
             checkpoint_interval: Duration::from_secs(2),
+            statement_cache_size: STATEMENT_CACHE_SIZE,
         }
     }
 }
@@ -276,11 +285,54 @@ pub struct Pool {
     inline_reader: Arc<Slot>,
     read_workers: Mutex<Option<Workers>>,
     write_worker: Mutex<Option<Workers>>,
-    statements: RwLock<Vec<Arc<StatementInfo>>>,
+    statements: Mutex<Statements>,
     catalog: RwLock<Option<Arc<crate::catalog::Catalog>>>,
     /// Checkpoints the WAL off the writing threads (WAL pools that write).
     checkpointer: Mutex<Option<Checkpointer>>,
     closed: AtomicBool,
+}
+
+/// The registered statements, by id, bounded: registering one past the
+/// bound forgets the least recently registered or run. Ids are never
+/// reused, so a forgotten id can only ever answer `UNKNOWN_STATEMENT`
+/// (which the JS layer answers by registering the text again), never run
+/// another statement.
+struct Statements {
+    by_id: LruCache<u32, Arc<StatementInfo>>,
+    /// The id the next registration gets.
+    next_id: u32,
+}
+
+impl Statements {
+    fn new(bound: NonZeroUsize) -> Self {
+        Statements {
+            by_id: LruCache::new(bound),
+            next_id: 0,
+        }
+    }
+
+    /// Takes the next id. The last u32 is never handed out: past it ids
+    /// would repeat, so registering fails instead.
+    fn next_id(&mut self) -> Result<u32> {
+        let id = self.next_id;
+        self.next_id = id.checked_add(1).ok_or_else(|| {
+            Error::usage(
+                "STATEMENT_IDS_EXHAUSTED",
+                "this database has registered 4,294,967,295 statements, every id it can give; open a new NOORMME instance",
+            )
+        })?;
+        Ok(id)
+    }
+
+    /// The statement `id`, now the most recently used.
+    fn get(&mut self, id: u32) -> Result<Arc<StatementInfo>> {
+        self.by_id.get(&id).cloned().ok_or_else(|| {
+            Error::usage(
+                "UNKNOWN_STATEMENT",
+                format!("no statement #{id}: it was never registered, or was forgotten to make room for others; register its SQL again"),
+            )
+        })
+    }
 }
 
 /// What `register` tells the caller about a statement.
@@ -304,6 +356,7 @@ impl Pool {
             check_directory(&abs)?;
         }
         let budget = options.inline_budget;
+        let bound = options.statement_cache_size;
         let first = open_connection(&abs, &options, memory)?;
         let sqlite_version = rusqlite::version().to_string();
 
@@ -345,7 +398,7 @@ impl Pool {
                 inline_reader,
                 read_workers: Mutex::new(read_workers),
                 write_worker: Mutex::new(write_worker),
-                statements: RwLock::new(Vec::new()),
+                statements: Mutex::new(Statements::new(bound)),
                 catalog: RwLock::new(None),
                 checkpointer: Mutex::new(None),
                 closed: AtomicBool::new(false),
@@ -428,7 +481,7 @@ impl Pool {
             inline_reader,
             read_workers: Mutex::new(read_workers),
             write_worker: Mutex::new(Some(write_worker)),
-            statements: RwLock::new(Vec::new()),
+            statements: Mutex::new(Statements::new(bound)),
             catalog: RwLock::new(None),
             checkpointer: Mutex::new(checkpointer),
             closed: AtomicBool::new(false),
@@ -476,13 +529,13 @@ impl Pool {
         })?;
         let calls_regexp = conn.saw_regexp();
         drop(conn);
-        let mut statements = self.statements.write();
-        let id = statements.len() as u32;
+        let mut statements = self.statements.lock();
+        let id = statements.next_id()?;
         let info = StatementInfo::new(id, sql.to_owned(), readonly).with_internal(internal);
         if calls_regexp {
             info.mark_calls_regexp();
         }
-        statements.push(Arc::new(info));
+        statements.by_id.push(id, Arc::new(info));
         Ok(Registered {
             id,
             readonly,
@@ -515,12 +568,15 @@ impl Pool {
         crate::query::compile(&catalog, shape)
     }
 
+    /// How many statements are registered now, and how many are kept at most.
+    pub fn statements(&self) -> (usize, usize) {
+        let statements = self.statements.lock();
+        (statements.by_id.len(), statements.by_id.cap().get())
+    }
+
+    /// The registered statement `id` (refreshing it), or `UNKNOWN_STATEMENT`.
     fn statement(&self, id: u32) -> Result<Arc<StatementInfo>> {
-        self.statements
-            .read()
-            .get(id as usize)
-            .cloned()
-            .ok_or_else(|| Error::usage("UNKNOWN_STATEMENT", format!("no statement #{id}")))
+        self.statements.lock().get(id)
     }
 
     fn slot_for(&self, target: Target) -> Result<&Arc<Slot>> {
@@ -1153,8 +1209,162 @@ mod tests {
         assert!(enc.cells[1] >= 1000.0, "{:?}", enc.cells);
     }
 
+    fn is_unknown_statement<T: std::fmt::Debug>(r: &Result<T>) -> bool {
+        matches!(r, Err(Error::Usage { code: "UNKNOWN_STATEMENT", message }) if message.contains("register its SQL again"))
+    }
+
+    #[test]
+    fn the_registry_keeps_the_most_recently_used_statements_up_to_its_bound() {
+        let pool = Pool::open(":memory:", Options::default()).unwrap();
+        let bound = STATEMENT_CACHE_SIZE.get();
+        let register = |i: usize| pool.register(&format!("SELECT {i}"), false).unwrap().id;
+        let first = register(0);
+        let mut ids = vec![first];
+        for i in 1..bound + 500 {
+            ids.push(register(i));
+            // The first stays in use all along.
+            if i % 100 == 0 {
+                let enc = pool.run_inline(first, &[], Target::Read).unwrap();
+                assert_eq!(enc.cells, vec![0.0]);
+            }
+        }
+        assert_eq!(pool.statements(), (bound, bound));
+        // Every registration got an id of its own.
+        let distinct: std::collections::HashSet<u32> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // The oldest others were forgotten, inline and on a worker alike.
+        for &gone in &ids[1..=500] {
+            assert!(is_unknown_statement(&pool.run_inline(
+                gone,
+                &[],
+                Target::Read
+            )));
+        }
+        let late: Result<Encoded> = wait(|done| pool.run_async(ids[1], vec![], Target::Read, done));
+        assert!(is_unknown_statement(&late), "{late:?}");
+        // The rest still run, each its own statement.
+        for (i, &id) in ids.iter().enumerate().skip(501).step_by(97) {
+            let enc = pool.run_inline(id, &[], Target::Read).unwrap();
+            assert_eq!(enc.cells, vec![i as f64]);
+        }
+        assert_eq!(
+            pool.run_inline(first, &[], Target::Read).unwrap().cells,
+            vec![0.0]
+        );
+        // The same text registered again is a new id, never a forgotten one.
+        let again = pool.register("SELECT 1", false).unwrap().id;
+        assert!(!distinct.contains(&again));
+        assert_eq!(
+            pool.run_inline(again, &[], Target::Read).unwrap().cells,
+            vec![1.0]
+        );
+        assert!(is_unknown_statement(&pool.run_inline(
+            u32::MAX,
+            &[],
+            Target::Read
+        )));
+    }
+
+    #[test]
+    fn the_registry_bound_is_an_option() {
+        let pool = Pool::open(
+            ":memory:",
+            Options {
+                statement_cache_size: NonZeroUsize::new(16).unwrap(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let ids: Vec<u32> = (0..40)
+            .map(|i| pool.register(&format!("SELECT {i}"), false).unwrap().id)
+            .collect();
+        assert_eq!(pool.statements(), (16, 16));
+        assert!(is_unknown_statement(&pool.run_inline(
+            ids[23],
+            &[],
+            Target::Read
+        )));
+        assert_eq!(
+            pool.run_inline(ids[24], &[], Target::Read).unwrap().cells,
+            vec![24.0]
+        );
+    }
+
+    #[test]
+    fn ids_run_out_with_an_error_rather_than_repeat() {
+        let pool = Pool::open(":memory:", Options::default()).unwrap();
+        pool.statements.lock().next_id = u32::MAX - 1;
+        let last = pool.register("SELECT 7", false).unwrap().id;
+        assert_eq!(last, u32::MAX - 1);
+        let spent = pool.register("SELECT 8", false);
+        assert!(
+            matches!(
+                spent,
+                Err(Error::Usage {
+                    code: "STATEMENT_IDS_EXHAUSTED",
+                    ..
+                })
+            ),
+            "{spent:?}"
+        );
+        // What was registered still runs.
+        assert_eq!(
+            pool.run_inline(last, &[], Target::Read).unwrap().cells,
+            vec![7.0]
+        );
+        assert_eq!(pool.statements().0, 1);
+    }
+
     #[test]
     fn absolute_paths_are_normalised() {
         assert_eq!(absolute("/a/b/../c/./d.db"), "/a/c/d.db");
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    fn rss_mb() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+
+    /// Registers (and runs once) 200,000 distinct SQL texts, printing the
+    /// rate per 20,000 and the resident memory. Run by hand:
+    /// `cargo test --release bench -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn registration_throughput() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db").to_string_lossy().into_owned();
+        for run in [false, true] {
+            let pool = Pool::open(&path, Options::default()).unwrap();
+            println!("register{}:", if run { " + run inline" } else { "" });
+            let start = rss_mb();
+            for chunk in 0..10 {
+                let t = Instant::now();
+                for i in 0..20_000u32 {
+                    let n = chunk * 20_000 + i;
+                    let sql = format!("SELECT {n} + {} + ?", u32::from(run));
+                    let id = pool.register(&sql, false).unwrap().id;
+                    if run {
+                        pool.run_inline(id, &[Param::Integer(1)], Target::Read)
+                            .unwrap();
+                    }
+                }
+                println!(
+                    "  {:>7} texts: {:>8.0}/s, RSS {:.0} MB (+{:.0})",
+                    (chunk + 1) * 20_000,
+                    20_000.0 / t.elapsed().as_secs_f64(),
+                    rss_mb(),
+                    rss_mb() - start
+                );
+            }
+        }
     }
 }
