@@ -5,6 +5,8 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::ops::RangeInclusive;
 use std::ptr;
 use std::rc::Rc;
 use std::time::Duration;
@@ -188,6 +190,26 @@ pub fn generate_types(schema_json: String, source: String) -> napi::Result<Strin
 /// Each reader is a thread and a connection: more than this is a mistake.
 const MAX_READERS: u32 = 64;
 
+/// What `statementCacheSize` may be: fewer than a page's queries would
+/// register them again and again; more only holds memory.
+const STATEMENT_CACHE_SIZES: RangeInclusive<u32> = 16..=100_000;
+
+/// The `statementCacheSize` option, checked: a whole number in `STATEMENT_CACHE_SIZES`.
+fn statement_cache_size(n: f64) -> napi::Result<NonZeroUsize> {
+    let (min, max) = (*STATEMENT_CACHE_SIZES.start(), *STATEMENT_CACHE_SIZES.end());
+    // NaN and the infinities have no zero fraction.
+    let whole = n.fract() == 0.0 && (f64::from(min)..=f64::from(max)).contains(&n);
+    whole
+        .then(|| NonZeroUsize::new(n as usize))
+        .flatten()
+        .ok_or_else(|| {
+            to_js(Error::usage(
+                "INVALID_OPTION",
+                format!("statementCacheSize must be a whole number from {min} to {max}, got {n}"),
+            ))
+        })
+}
+
 #[napi(object)]
 pub struct NativeOptions {
     pub readers: Option<u32>,
@@ -196,6 +218,8 @@ pub struct NativeOptions {
     pub pragmas: Option<HashMap<String, String>>,
     pub inline_budget_ms: Option<f64>,
     pub checkpoint_interval_ms: Option<f64>,
+    /// How many registered statements the pool keeps (default 2,000).
+    pub statement_cache_size: Option<f64>,
 }
 
 #[napi(object)]
@@ -207,6 +231,11 @@ pub struct PoolInfo {
     pub readonly: bool,
     pub fallback_reason: Option<String>,
     pub sqlite_version: String,
+    /// Statements registered now (at most `statement_cache_size`).
+    pub statements_registered: u32,
+    /// How many registered statements the pool keeps before forgetting the
+    /// least recently used.
+    pub statement_cache_size: u32,
 }
 
 #[napi(object)]
@@ -516,6 +545,9 @@ impl NativePool {
                 if let Some(ms) = o.checkpoint_interval_ms {
                     opts.checkpoint_interval = Duration::from_millis(ms.max(10.0) as u64);
                 }
+                if let Some(n) = o.statement_cache_size {
+                    opts.statement_cache_size = statement_cache_size(n)?;
+                }
             }
             let pool = Pool::open(&path, opts).map_err(to_js)?;
             let opened = Rc::new(Opened {
@@ -541,6 +573,7 @@ impl NativePool {
     pub fn info(&self) -> napi::Result<PoolInfo> {
         shielded("info", || {
             let i = self.opened.pool.info().clone();
+            let (registered, bound) = self.opened.pool.statements();
             Ok(PoolInfo {
                 path: i.path,
                 journal_mode: i.journal_mode,
@@ -549,6 +582,8 @@ impl NativePool {
                 readonly: i.readonly,
                 fallback_reason: i.fallback_reason,
                 sqlite_version: i.sqlite_version,
+                statements_registered: u32::try_from(registered).unwrap_or(u32::MAX),
+                statement_cache_size: u32::try_from(bound).unwrap_or(u32::MAX),
             })
         })
     }
@@ -722,6 +757,51 @@ mod tests {
             scratch[6 * 8..7 * 8].copy_from_slice(&f64::to_le_bytes(count));
             assert!(read(&scratch, texts.as_deref().unwrap_or_default()).is_err());
         }
+    }
+
+    #[test]
+    fn statement_cache_size_must_be_a_whole_number_in_range() {
+        for n in [16.0, 2000.0, 100_000.0] {
+            assert_eq!(statement_cache_size(n).unwrap().get(), n as usize);
+        }
+        for n in [15.0, 0.0, -1.0, 100_001.0, 16.5, f64::NAN, f64::INFINITY] {
+            let err = statement_cache_size(n).unwrap_err();
+            let payload: serde_json::Value = serde_json::from_str(&err.reason).unwrap();
+            assert_eq!(payload["code"], "INVALID_OPTION", "{n}");
+            assert!(payload["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("statementCacheSize must be"));
+        }
+    }
+
+    #[test]
+    fn info_counts_the_registered_statements_and_their_bound() {
+        let options = NativeOptions {
+            readers: None,
+            busy_timeout: None,
+            readonly: None,
+            pragmas: None,
+            inline_budget_ms: None,
+            checkpoint_interval_ms: None,
+            statement_cache_size: Some(20.0),
+        };
+        let pool = NativePool::new(":memory:".into(), Some(options)).unwrap();
+        for i in 0..30 {
+            pool.register(format!("SELECT {i}"), false).unwrap();
+        }
+        let info = pool.info().unwrap();
+        assert_eq!(
+            (info.statements_registered, info.statement_cache_size),
+            (20, 20)
+        );
+        let default = NativePool::new(":memory:".into(), None).unwrap();
+        default.register("SELECT 1".into(), false).unwrap();
+        let info = default.info().unwrap();
+        assert_eq!(
+            (info.statements_registered, info.statement_cache_size),
+            (1, 2000)
+        );
     }
 
     #[test]
