@@ -31,14 +31,16 @@ export interface NoormmeOptions {
   pragmas?: Record<string, string | number | boolean>;
   /** Open read-only: writes are refused. */
   readonly?: boolean;
-  /** Refuse a path where no file exists (ConnectionError) instead of creating an empty database there. */
-  fileMustExist?: boolean;
   /** Log every statement: `true` for console.debug, or a function. */
   log?: boolean | ((event: QueryLogEvent) => void);
   /** How long (ms) a read may run on the JS thread before moving to a reader. Default 4. */
   inlineBudgetMs?: number;
   /** How long writes must stay quiet (ms) before the WAL is truncated. Default 2000. */
   checkpointIntervalMs?: number;
+  /** How many statements the pool keeps registered, least recently used dropped first: 16 to 100,000, default 2,000. */
+  statementCacheSize?: number;
+  /** Refuse a path where no file exists (ConnectionError) instead of creating an empty database there. */
+  fileMustExist?: boolean;
   /** The N+1 guard: 'warn' (default outside production), 'throw' (for tests) or false. */
   nPlusOne?: 'warn' | 'throw' | false;
 }
@@ -51,9 +53,11 @@ export interface PoolInfo {
   readonly: boolean;
   fallbackReason?: string;
   sqliteVersion: string;
-  /** Statements this handle's pool keeps registered in JS (at most `statementCacheSize`, least recently used dropped first). */
-  statementsCached: number;
+  /** Statements the pool keeps registered natively, and the bound (`statementCacheSize`; least recently used dropped first). */
+  statementsRegistered: number;
   statementCacheSize: number;
+  /** Statements the JS layer keeps for this pool (at most `statementCacheSize`). */
+  statementsCached: number;
   /** Compiled shapes and checked chain steps kept by this handle's models (at most 1,000 per model in each of three caches). */
   compiledCached: number;
 }

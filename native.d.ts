@@ -45,6 +45,8 @@ export interface NativeOptions {
   pragmas?: Record<string, string>
   inlineBudgetMs?: number
   checkpointIntervalMs?: number
+  /** How many registered statements the pool keeps (default 2,000). */
+  statementCacheSize?: number
 }
 
 export interface PoolInfo {
@@ -55,6 +57,13 @@ export interface PoolInfo {
   readonly: boolean
   fallbackReason?: string
   sqliteVersion: string
+  /** Statements registered now (at most `statement_cache_size`). */
+  statementsRegistered: number
+  /**
+   * How many registered statements the pool keeps before forgetting the
+   * least recently used.
+   */
+  statementCacheSize: number
 }
 
 export interface RegisteredStatement {

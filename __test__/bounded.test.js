@@ -23,8 +23,44 @@ test('distinct raw SQL texts and QuerySet shapes leave the caches at their bound
   }
   const info = db.info();
   assert.ok(info.statementsCached <= statementCacheSize, JSON.stringify(info));
+  assert.ok(info.statementsRegistered <= statementCacheSize, JSON.stringify(info));
   assert.ok(info.compiledCached <= 3 * 1000, JSON.stringify(info));
   assert.equal((await Track.objects.get({ TrackId: 2 })).Name, 'Balls to the Wall');
   assert.equal(await Track.objects.filter({ TrackId__lte: 10 }).count(), 10);
+  db.close();
+});
+
+test('a statement the native registry dropped is registered again: kept plans, transactions and async runs keep working', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false, statementCacheSize: 16 });
+  const Track = db.model('Track');
+  assert.equal(db.info().statementCacheSize, 16);
+  const name = async (id) => (await Track.objects.get({ TrackId: id })).Name;
+  assert.equal(await name(1), 'For Those About To Rock (We Salute You)');
+  for (let round = 0; round < 3; round++) {
+    // Push every earlier statement (the kept get plan, BEGIN and COMMIT) out of the registry.
+    for (let i = 0; i < 40; i++) await db.query(`SELECT ${round * 100 + i} AS n`);
+    assert.ok(db.info().statementsRegistered <= 16);
+    assert.equal(await name(2), 'Balls to the Wall');
+    await db.transaction(async (tx) => tx.execute('UPDATE Genre SET Name = ? WHERE GenreId = 1', [`Rock ${round}`]));
+    assert.deepEqual(await db.query('SELECT Name FROM Genre WHERE GenreId = 1'), [{ Name: `Rock ${round}` }]);
+    // A slow read goes to a reader thread and stays there for its next runs:
+    // from round 1 on its id was dropped in between, so the async path registers it again.
+    const [{ n }] = await db.query('WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 300000) SELECT count(*) AS n FROM c');
+    assert.equal(n, 300000);
+  }
+  assert.throws(() => new NOORMME({ database: ':memory:', statementCacheSize: 3 }), { code: 'INVALID_OPTION' });
+  db.close();
+  // With no inline budget a scanning read moves to a reader thread and stays
+  // there, so the kept get plan's statement, dropped natively meanwhile,
+  // comes back through the async path.
+  const where = [];
+  const offThread = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false, statementCacheSize: 16, inlineBudgetMs: 0, log: (e) => where.push(e.where) });
+  const Kept = offThread.model('Track');
+  for (let round = 0; round < 3; round++) {
+    assert.equal((await Kept.objects.get({ Name__icontains: 'as a shark' })).TrackId, 3);
+    for (let i = 0; i < 40; i++) await offThread.query(`SELECT ${round * 100 + i} AS n`);
+  }
+  assert.ok(where.filter((w) => w === 'reader').length >= 3, where.slice(0, 5).join());
+  offThread.close();
   db.close();
 });

@@ -13,9 +13,8 @@ const EXTRAS = FLAG_COLUMNS | FLAG_BLOBS | FLAG_BIG_ROWID | FLAG_EXTERNAL;
 // After a statement proves slow, this many runs go straight to a worker
 // before it is tried inline again (its cost may depend on the parameters).
 const SLOW_RUNS = 32;
-// Statements kept registered per pool, least recently used dropped first
-// (the native registry has its own bound and tells an evicted id apart).
-const STATEMENT_CACHE_SIZE = 2000;
+// The native registry's answer for an id it dropped (its LRU is bounded by
+// statementCacheSize): the statement is registered again and run.
 const UNKNOWN_STATEMENT = 'UNKNOWN_STATEMENT';
 const DEFAULT_BUDGET_MS = 4;
 // Where a call travels in the scratch buffer (see runInline in src/napi_api.rs):
@@ -73,12 +72,13 @@ function nativeOptions(options) {
     readonly: options.readonly ?? false,
     pragmas,
     inlineBudgetMs: options.inlineBudgetMs ?? DEFAULT_BUDGET_MS,
+    statementCacheSize: options.statementCacheSize,
     checkpointIntervalMs: options.checkpointIntervalMs,
   };
 }
 
 // Every option the constructor reads; any other name is a mistake.
-const OPTIONS = ['database', 'readers', 'busyTimeout', 'pragmas', 'readonly', 'log', 'inlineBudgetMs', 'checkpointIntervalMs', 'nPlusOne', 'relations', 'columns', 'decimalAsString', 'fileMustExist'];
+const OPTIONS = ['database', 'readers', 'busyTimeout', 'pragmas', 'readonly', 'log', 'inlineBudgetMs', 'checkpointIntervalMs', 'statementCacheSize', 'nPlusOne', 'relations', 'columns', 'decimalAsString', 'fileMustExist'];
 
 /** Refuses option names the constructor does not know, naming the nearest (INVALID_OPTION). */
 function checkOptions(options) {
@@ -158,7 +158,8 @@ class Executor {
     this.handle = shared.native.handle;
     this.log = log;
     let cache = statementCaches.get(shared.native);
-    if (!cache) statementCaches.set(shared.native, (cache = new LRUCache({ max: STATEMENT_CACHE_SIZE })));
+    // As many as the native registry keeps (its bound is the pool's statementCacheSize).
+    if (!cache) statementCaches.set(shared.native, (cache = new LRUCache({ max: shared.native.info().statementCacheSize })));
     this.statements = cache;
   }
 
@@ -637,7 +638,7 @@ class Database {
     this.ensureOpen();
     let compiledCached = 0;
     for (const model of this.models.values()) compiledCached += model.cachedShapes();
-    return { ...this.shared.native.info(), statementsCached: this.exec_.statements.size, statementCacheSize: STATEMENT_CACHE_SIZE, compiledCached };
+    return { ...this.shared.native.info(), statementsCached: this.exec_.statements.size, compiledCached };
   }
 
   /** Releases this handle; the pool closes when the last handle on it does. */
