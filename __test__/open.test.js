@@ -40,7 +40,8 @@ test('one file is one pool: another path to it shares it, a replaced file gets i
   const setup = new NOORMME({ database: other });
   await setup.exec("CREATE TABLE u (y); INSERT INTO u VALUES ('new file')");
   setup.close();
-  fs.renameSync(file, path.join(dir, 'old.db'));
+  // As a deploy would: the old file and its -wal and -shm move away together.
+  for (const suffix of ['', '-wal', '-shm']) if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, path.join(dir, `old.db${suffix}`));
   fs.renameSync(other, file);
   const reopened = new NOORMME({ database: file });
   assert.notEqual(reopened.shared, first.shared);
@@ -69,4 +70,26 @@ test('unknown option keys of QuerySet and manager methods are errors, not ignore
   // Nothing was written by the refused calls.
   assert.equal(await T.objects.count(), 0);
   db.close();
+});
+
+test('close() releases the file at once: no descriptor stays open, the WAL is gone', async () => {
+  const file = path.join(tempDir(), 'c.db');
+  const openOn = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(file);
+    } catch {
+      return false;
+    }
+  }).length;
+  const db = new NOORMME({ database: file, readers: 3 });
+  await db.exec('CREATE TABLE t (x)');
+  await db.execute('INSERT INTO t VALUES (1)');
+  await db.query('SELECT * FROM t');
+  assert.ok(openOn() >= 3, `${openOn()} descriptors while open`);
+  db.close();
+  assert.equal(openOn(), 0, 'descriptors left after close()');
+  // The last connection to close checkpoints and removes the WAL and its
+  // index: with one left open they would stay, and the file stay held.
+  assert.equal(fs.existsSync(`${file}-wal`), false);
+  assert.equal(fs.existsSync(`${file}-shm`), false);
 });

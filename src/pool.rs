@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use lru::LruCache;
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Condvar, MappedMutexGuard, Mutex, MutexGuard, RwLock};
 use rusqlite::{Connection, InterruptHandle, OpenFlags};
 
 use crate::checkpoint::{Activity, Checkpointer, DEFAULT_THRESHOLD};
@@ -71,7 +71,8 @@ pub struct Info {
 
 /// A connection shared between the JS thread (inline runs) and one worker.
 struct Slot {
-    conn: Mutex<Conn>,
+    /// None once the pool closed it: `db.close()` releases the file at once.
+    conn: Mutex<Option<Conn>>,
     watch: Arc<Watch>,
     epoch: Instant,
 }
@@ -90,6 +91,24 @@ struct Watch {
 }
 
 impl Slot {
+    /// The connection, waiting for it; None once the pool closed it.
+    fn lock(&self) -> Option<MappedMutexGuard<'_, Conn>> {
+        MutexGuard::try_map(self.conn.lock(), Option::as_mut).ok()
+    }
+
+    /// The connection if nobody holds it and the pool has not closed it.
+    fn try_lock(&self) -> Option<MappedMutexGuard<'_, Conn>> {
+        self.conn
+            .try_lock()
+            .and_then(|guard| MutexGuard::try_map(guard, Option::as_mut).ok())
+    }
+
+    /// Closes the connection (its statements are finalized with it), once
+    /// whoever holds it lets go; later locks find none.
+    fn close(&self) {
+        self.conn.lock().take();
+    }
+
     fn new(mut conn: Connection, budget: Duration) -> Result<Self> {
         let watch = Arc::new(Watch {
             mode: AtomicU8::new(UNWATCHED),
@@ -117,7 +136,7 @@ impl Slot {
             }),
         )?;
         Ok(Slot {
-            conn: Mutex::new(Conn::new(conn)?),
+            conn: Mutex::new(Some(Conn::new(conn)?)),
             watch,
             epoch,
         })
@@ -181,7 +200,13 @@ impl Workers {
         let mut threads = Vec::new();
         let mut interrupts = Vec::new();
         for (i, slot) in slots.into_iter().enumerate() {
-            interrupts.push(slot.conn.lock().get_interrupt_handle());
+            let handle = slot.lock().map(|conn| conn.get_interrupt_handle());
+            interrupts.push(handle.ok_or_else(|| {
+                Error::usage(
+                    "POOL_CLOSED",
+                    "a connection was closed before its worker started",
+                )
+            })?);
             let queue = queue.clone();
             let idle = idle.clone();
             let spawned = std::thread::Builder::new()
@@ -245,10 +270,10 @@ fn worker_loop(queue: &Queue, slot: &Slot, idle: Option<(Duration, Arc<dyn Fn() 
         match next {
             Next::Run(job) => {
                 let finished = {
-                    let conn = slot.conn.lock();
+                    let conn = slot.lock();
                     // A panicking job must not take the worker (and every later query)
                     // down with it; the job's own guard reports to its caller.
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&conn))))
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn.as_deref())))
                 };
                 if let Ok(report) = finished {
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(report));
@@ -511,15 +536,22 @@ impl Pool {
         Ok(())
     }
 
+    /// The writer if it is free (it sees tables an open transaction created),
+    /// else the inline reader; a closed pool's error once close() ran.
+    fn writer_or_inline_reader(&self) -> Result<MappedMutexGuard<'_, Conn>> {
+        self.writer
+            .as_ref()
+            .and_then(|w| w.try_lock())
+            .or_else(|| self.inline_reader.lock())
+            .ok_or_else(|| closed_error(&self.path))
+    }
+
     /// Compiles `sql` once to learn whether it writes and what parameters it takes.
     pub fn register(&self, sql: &str, internal: bool) -> Result<Registered> {
         self.ensure_open()?;
         // The writer sees tables created by an open transaction; when a worker
         // holds it, the inline reader answers instead of blocking the JS thread.
-        let conn = match self.writer.as_ref().and_then(|w| w.conn.try_lock()) {
-            Some(conn) => conn,
-            None => self.inline_reader.conn.lock(),
-        };
+        let conn = self.writer_or_inline_reader()?;
         let (readonly, params) = conn.guarded(internal, |c| {
             let stmt = c.prepare(sql)?;
             let params = (1..=stmt.parameter_count())
@@ -548,10 +580,7 @@ impl Pool {
     /// on this pool are seen.
     pub fn discover(&self, options: &crate::catalog::CatalogOptions) -> Result<String> {
         self.ensure_open()?;
-        let conn = match self.writer.as_ref().and_then(|w| w.conn.try_lock()) {
-            Some(conn) => conn,
-            None => self.inline_reader.conn.lock(),
-        };
+        let conn = self.writer_or_inline_reader()?;
         let catalog = crate::catalog::Catalog::discover(&conn, options)?;
         let json = catalog.to_json().to_string();
         drop(conn);
@@ -604,7 +633,7 @@ impl Pool {
         if info.calls_regexp() {
             return Err(Error::OverBudget);
         }
-        let Some(conn) = slot.conn.try_lock() else {
+        let Some(conn) = slot.try_lock() else {
             return Err(Error::OverBudget);
         };
         match exec::run(&conn, &info, params, Some(slot.as_ref()), false) {
@@ -702,14 +731,20 @@ impl Pool {
             c.stop();
         }
         if let Some(writer) = &self.writer {
-            let conn = writer.conn.lock();
-            if !conn.is_autocommit() {
-                let _ = conn.guarded(true, |c| Ok(c.execute_batch("ROLLBACK")?));
+            if let Some(conn) = writer.lock() {
+                if !conn.is_autocommit() {
+                    let _ = conn.guarded(true, |c| Ok(c.execute_batch("ROLLBACK")?));
+                }
+                if self.info.wal {
+                    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+                }
             }
-            if self.info.wal {
-                let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
-            }
+            writer.close();
         }
+        // The workers' own connections went with their threads; these two are
+        // the pool's, and another process may want the file now, not when
+        // the garbage collector drops the pool.
+        self.inline_reader.close();
     }
 }
 
@@ -754,7 +789,7 @@ fn checkpoint_if_quiet(writer: &Slot, activity: &Activity) {
     if !activity.quiet_with_news() {
         return;
     }
-    if let Some(conn) = writer.conn.try_lock() {
+    if let Some(conn) = writer.try_lock() {
         // A checkpoint inside an open transaction would fail; the next idle tick retries.
         if conn.is_autocommit() {
             let done: rusqlite::Result<(i64, i64, i64)> =
@@ -1024,7 +1059,7 @@ mod tests {
         });
         assert!(is_transaction_statement(&create), "{create:?}");
         let writer = pool.writer.as_ref().unwrap();
-        assert!(writer.conn.lock().is_autocommit());
+        assert!(writer.lock().unwrap().is_autocommit());
         // The pool's own statements go through, also when prepared again
         // after a schema change, and an ordinary error is not mistaken for one.
         let begin = pool.register("BEGIN IMMEDIATE", true).unwrap().id;
@@ -1035,10 +1070,10 @@ mod tests {
             .id;
         for round in 0..2 {
             pool.run_inline(begin, &[], Target::Write).unwrap();
-            assert!(!writer.conn.lock().is_autocommit());
+            assert!(!writer.lock().unwrap().is_autocommit());
             pool.run_inline(insert, &[], Target::Write).unwrap();
             pool.run_inline(commit, &[], Target::Write).unwrap();
-            assert!(writer.conn.lock().is_autocommit());
+            assert!(writer.lock().unwrap().is_autocommit());
             let alter: Result<()> =
                 wait(|done| pool.exec_script(format!("CREATE TABLE s{round}(x)"), done));
             alter.unwrap();
