@@ -17,7 +17,10 @@ export declare class NativePool {
   register(sql: string, internal: boolean): RegisteredStatement
   /** The discovered schema as JSON text; `options` is JSON text too. */
   discover(options: string): string
-  /** Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text). */
+  /**
+   * Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text);
+   * each bind is `[slot, [table, column] | null, asText, list]`.
+   */
   compile(shape: string): string
   takeExtras(): ResultExtras | null
   /** Runs on a worker thread; resolves with the full encoding. */

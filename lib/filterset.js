@@ -143,18 +143,6 @@ function valuesOf(params, name) {
   return Array.isArray(value) ? value : [value];
 }
 
-/**
- * An `in` list padded to a power of two by repeating its last value (which
- * matches the same rows): each length compiles to its own SQL, so a request
- * can make at most log2(maxValues) + 1 statements per parameter, not one per
- * length.
- */
-function padded(items) {
-  const size = 2 ** Math.ceil(Math.log2(items.length));
-  if (size === items.length) return items;
-  return items.concat(new Array(size - items.length).fill(items[items.length - 1]));
-}
-
 /** A request value as text, or an Invalid: a parsed JSON body may hold numbers and booleans, never objects. */
 function asText(value) {
   if (typeof value === 'string') {
@@ -252,7 +240,7 @@ class FilterSet {
       }
       if (value === undefined) continue;
       data[d.name] = value;
-      qs = qs.filter({ [d.name]: d.lookup === 'in' ? padded(value) : value });
+      qs = qs.filter({ [d.name]: value });
     }
     if (this.orderBy.length) {
       try {

@@ -6,7 +6,7 @@
 const { FieldError, ReadOnlyModelError, ModelNotFoundError, NoormmeError, SqliteError, fromNative, checkOptionKeys } = require('./errors');
 const { QuerySet, MAX_GET_RESULTS, NO_VALUES, runPlan, isPlainObject, isSingleValueKey } = require('./queryset');
 const { KeptPlans, keysOf } = require('./kept');
-const { argsArray, bindable, encodeWith, assertValidDate } = require('./params');
+const { argsArray, bindable, encodeWith, assertValidDate, assertWellFormed } = require('./params');
 const { propertyKey } = require('./decode');
 const { decoderFor, encoderFor } = require('./policies');
 const { closest, didYouMean } = require('./suggest');
@@ -90,6 +90,30 @@ class Model {
       return String(value);
     }
     return encodeWith(value, column === null ? null : this.encoderOf(column));
+  }
+
+  /**
+   * The argument for one bind of a compiled query (`[slot, column, asText,
+   * list]`) from the query's slot values: a value in the column's storage
+   * format, text for text lookups, or a whole `__in` list as one JSON array.
+   */
+  bindSlot([slot, column, asText, list], values) {
+    return list ? this.bindList(values[slot], column) : this.bindValue(values[slot], column, asText);
+  }
+
+  /**
+   * An `__in` list as the JSON array text the compiled `json_each` reads:
+   * each item in `column`'s storage format; bytes as `{"x": "<hex>"}`.
+   * Throws INVALID_PARAMETER for what a parameter could not hold either.
+   */
+  bindList(items, column) {
+    const encode = column === null ? null : this.encoderOf(column);
+    let json = '[';
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0) json += ',';
+      json += jsonItem(encodeWith(items[i], encode), i + 1);
+    }
+    return `${json}]`;
   }
 
   /** The function that turns values into `column`'s ([table, name]) storage format, or null when they bind as they are. */
@@ -418,6 +442,36 @@ class Manager {
     for (const row of rows) this.model.decodeRow(row);
     return rows;
   }
+}
+
+/** One `__in` item as JSON, bound as a parameter would be (true is 1, a Date its ISO text). */
+function jsonItem(value, position) {
+  switch (typeof value) {
+    case 'string':
+      assertWellFormed(value, `__in item ${position}`);
+      return JSON.stringify(value);
+    case 'number':
+      if (Number.isNaN(value)) break;
+      if (!Number.isFinite(value)) {
+        throw new NoormmeError(`__in item ${position} is ${value}, which a list (JSON) cannot hold`, { code: 'INVALID_PARAMETER', value: String(value) });
+      }
+      return String(value);
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? '1' : '0';
+    case 'object':
+      if (value === null) return 'null';
+      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      if (value instanceof Uint8Array) return `{"x":"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}"}`;
+      if (value instanceof ArrayBuffer) return `{"x":"${Buffer.from(value).toString('hex')}"}`;
+      break;
+    default:
+      break;
+  }
+  // Anything else is refused as bindable() refuses it for one parameter.
+  bindable(value, `__in item ${position}`);
+  throw new NoormmeError(`__in item ${position} cannot be bound`, { code: 'INVALID_PARAMETER' });
 }
 
 /** The kept plan for get() with this object's key list, or null when it does not qualify. */

@@ -106,9 +106,9 @@ function leafShape(key, value, slots) {
     case 'in': {
       if (value instanceof QuerySet) return { leaf: [key, { sub: value.subqueryShape(slots) }] };
       if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array or a QuerySet, got ${typeof value}`);
-      // As in Django, None inside `in` never matches and is dropped (undefined was refused by leafKey).
-      const items = [...value].filter((v) => v !== null);
-      return { leaf: [key, { in: items.map((v) => slots.slot(v)) }] };
+      // As in Django, None inside `in` never matches and is dropped (undefined
+      // was refused by leafKey). The list is one slot, bound as one JSON text.
+      return { leaf: [key, { in_list: slots.slot(inItems(value)) }] };
     }
     case 'range':
       if (!Array.isArray(value) || value.length !== 2) throw invalid(`${key} takes two values: [low, high]`);
@@ -168,13 +168,12 @@ function leafKey(key, value) {
     case 'in': {
       if (value instanceof QuerySet) return `${k}=in(${quoteKey(value.model.name)}${value.key('select')});`;
       if (!Array.isArray(value) && !(value instanceof Set)) throw invalid(`${key} takes an array or a QuerySet, got ${typeof value}`);
-      let n = 0;
       for (const v of value) {
         // Dropped like null, it would turn exclude({ id__in: [undefined] }) into "every row".
         if (v === undefined) throw invalid(`${key} holds undefined; use null (which in ignores) or leave it out`);
-        if (v !== null) n++;
       }
-      return `${k}=in${n};`;
+      // One parameter whatever the length: every list shares one SQL text.
+      return `${k}=in;`;
     }
     case 'range':
       if (!Array.isArray(value) || value.length !== 2) throw invalid(`${key} takes two values: [low, high]`);
@@ -273,7 +272,7 @@ function qValues(node, out) {
     if (lookup === 'in' && value instanceof QuerySet) {
       out.push(...value.slotValues());
     } else if (lookup === 'in') {
-      for (const v of value) if (v !== null) out.push(v);
+      out.push(inItems(value));
     } else if (lookup === 'range') {
       out.push(value[0], value[1]);
     } else if (lookup !== 'isnull' && value !== null) {
@@ -311,6 +310,13 @@ function assertSameDatabase(model, node) {
       throw invalid(`${c.key}: that QuerySet reads another database (${c.value.model.db.shared.file}); subqueries cannot cross databases, so await it and pass the values instead`);
     }
   }
+}
+
+/** An `__in` list's values: null never matches there, so it is left out, as Django does. */
+function inItems(value) {
+  const items = [];
+  for (const v of value) if (v !== null) items.push(v);
+  return items;
 }
 
 /** Whether a condition can never match (an empty `in` at the top level), so no SQL need run. */
@@ -750,10 +756,7 @@ class QuerySet {
     const values = this.slotValues(extra);
     const binds = compiled.binds;
     const args = argsArray(binds.length);
-    for (let i = 0; i < binds.length; i++) {
-      const [slot, column, asText] = binds[i];
-      args[i] = this.model.bindValue(values[slot], column, asText);
-    }
+    for (let i = 0; i < binds.length; i++) args[i] = this.model.bindSlot(binds[i], values);
     const result = this.model.db.run(compiled.sql, args);
     return result instanceof Promise ? result.then((r) => [r, compiled]) : [result, compiled];
   }
@@ -908,7 +911,7 @@ class QuerySet {
   async explain() {
     const { shape, values } = this.shape('select');
     const compiled = this.model.compile(shape);
-    const args = compiled.binds.map(([slot, column, asText]) => this.model.bindValue(values[slot], column, asText));
+    const args = compiled.binds.map((bind) => this.model.bindSlot(bind, values));
     const rows = await this.model.db.query(`EXPLAIN QUERY PLAN ${compiled.sql}`, args);
     return rows.map((r) => r.detail).join('\n');
   }
@@ -917,7 +920,7 @@ class QuerySet {
   toSQL() {
     const { shape, values } = this.shape('select');
     const compiled = this.model.compile(shape);
-    return { sql: compiled.sql, params: compiled.binds.map(([slot, column, asText]) => this.model.bindValue(values[slot], column, asText)) };
+    return { sql: compiled.sql, params: compiled.binds.map((bind) => this.model.bindSlot(bind, values)) };
   }
 
   async latest(...fields) {

@@ -609,7 +609,8 @@ impl NativePool {
         })
     }
 
-    /// Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text).
+    /// Compiles a QuerySet shape (JSON text) to `{ sql, binds, columns, readonly }` (JSON text);
+    /// each bind is `[slot, [table, column] | null, asText, list]`.
     #[napi]
     pub fn compile(&self, shape: String) -> napi::Result<String> {
         shielded("compile", || {
@@ -619,7 +620,7 @@ impl NativePool {
             let binds: Vec<serde_json::Value> = c
                 .binds
                 .iter()
-                .map(|b| serde_json::json!([b.slot, b.column, b.as_text]))
+                .map(|b| serde_json::json!([b.slot, b.column, b.as_text, b.list]))
                 .collect();
             let columns: Vec<serde_json::Value> = c
                 .columns

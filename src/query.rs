@@ -35,7 +35,17 @@ pub struct Bind {
     /// How the value is shaped before binding: "value", or "text" for
     /// string lookups (never encoded as a date or JSON).
     pub as_text: bool,
+    /// The slot holds a list, bound as one JSON array text (see `IN_LIST`).
+    pub list: bool,
 }
+
+/// `__in` with a list: the list is one parameter, a JSON array read by
+/// `json_each`, so its length changes neither the SQL nor SQLite's limit on
+/// parameters. Bytes travel as `{"x": "<hex>"}` objects, since JSON has no
+/// blobs. The column's affinity applies to each value as it would to a
+/// bound parameter (`x IN (SELECT y ...)` compares as `x = y`).
+const IN_LIST: &str =
+    "SELECT CASE type WHEN 'object' THEN unhex(value ->> '$.x') ELSE value END FROM json_each";
 
 const LOOKUPS: &[&str] = &[
     "exact",
@@ -226,6 +236,18 @@ impl<'a> Compiler<'a> {
             slot,
             column,
             as_text,
+            list: false,
+        });
+        format!("?{}", self.binds.len())
+    }
+
+    /// A parameter holding a whole list (see `IN_LIST`), its items encoded for `column`.
+    fn list_param(&mut self, slot: usize, column: Option<(String, String)>) -> String {
+        self.binds.push(Bind {
+            slot,
+            column,
+            as_text: false,
+            list: true,
         });
         format!("?{}", self.binds.len())
     }
@@ -816,18 +838,15 @@ impl<'a> Compiler<'a> {
                 format!("{lhs} IN ({})", self.subquery(key, &value["sub"])?)
             }
             "in" => {
-                let slots = value
-                    .get("in")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| shape_error(format!("{key}: 'in' takes an array")))?;
-                if slots.is_empty() {
-                    return Ok("0".into());
-                }
-                let mut ps = Vec::new();
-                for s in slots {
-                    ps.push(rhs(self, scope, s, false)?);
-                }
-                format!("{lhs} IN ({})", ps.join(", "))
+                let slot = value
+                    .get("in_list")
+                    .and_then(|v| v.get("p"))
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| {
+                        shape_error(format!("{key}: 'in' takes {{\"in_list\": slot}}"))
+                    })?;
+                let p = self.list_param(slot as usize, encode_as.clone());
+                format!("{lhs} IN ({IN_LIST}({p}))")
             }
             "range" => {
                 let pair = value
@@ -1739,18 +1758,19 @@ mod tests {
         let (s, binds) = sql(json!({
             "model": "users",
             "where": [{ "filter": { "and": [
-                leaf("id__in", json!({"in": [{"p": 0}, {"p": 1}]})),
-                leaf("id__range", json!({"range": [{"p": 2}, {"p": 3}]})),
+                leaf("id__in", json!({"in_list": {"p": 0}})),
+                leaf("id__range", json!({"range": [{"p": 1}, {"p": 2}]})),
                 leaf("name__isnull", json!(false)),
                 leaf("name", Value::Null),
-                leaf("joined__year__gte", json!({"p": 4})),
+                leaf("joined__year__gte", json!({"p": 3})),
             ] } }],
         }));
         assert!(s.ends_with(
-            "WHERE ((\"t0\".\"id\" IN (?1, ?2)) AND (\"t0\".\"id\" BETWEEN ?3 AND ?4) AND (\"t0\".\"name\" IS NOT NULL) AND (\"t0\".\"name\" IS NULL) \
-             AND (CAST(strftime('%Y', \"t0\".\"joined\", 'unixepoch') AS INTEGER) >= ?5))"
+            "WHERE ((\"t0\".\"id\" IN (SELECT CASE type WHEN 'object' THEN unhex(value ->> '$.x') ELSE value END FROM json_each(?1))) \
+             AND (\"t0\".\"id\" BETWEEN ?2 AND ?3) AND (\"t0\".\"name\" IS NOT NULL) AND (\"t0\".\"name\" IS NULL) \
+             AND (CAST(strftime('%Y', \"t0\".\"joined\", 'unixepoch') AS INTEGER) >= ?4))"
         ), "{s}");
-        assert_eq!(binds, vec![0, 1, 2, 3, 4]);
+        assert_eq!(binds, vec![0, 1, 2, 3]);
     }
 
     #[test]
@@ -1999,7 +2019,7 @@ mod tests {
         let cat = catalog();
         for shape in [
             json!({"model": "users", "where": [{"filter": leaf("posts_by_author__tags__name", json!({"p": 0}))}]}),
-            json!({"model": "posts", "mode": "count", "distinct": true, "where": [{"exclude": leaf("author__email__in", json!({"in": [{"p": 0}]}))}], "limit": 1}),
+            json!({"model": "posts", "mode": "count", "distinct": true, "where": [{"exclude": leaf("author__email__in", json!({"in_list": {"p": 0}}))}], "limit": 1}),
             json!({"model": "posts", "mode": "update", "where": [{"filter": leaf("editor__name", json!({"p": 0}))}], "set": {"likes": {"p": 1}}}),
             json!({"model": "posts", "mode": "delete", "where": [{"filter": leaf("author__in", json!({"sub": {"model": "users", "fields": ["id"], "where": [{"filter": leaf("posts_by_author__tags__name", json!({"p": 0}))}]}}))}]}),
             json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 2, "conflict": {"update": ["name"], "unique": ["email"]}}),
