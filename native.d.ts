@@ -70,6 +70,7 @@ export interface PoolInfo {
 }
 
 export interface RegisteredStatement {
+  /** Below 2^53: a JS number holds it exactly. */
   id: number
   readonly: boolean
   params: Array<string | undefined | null>

@@ -64,3 +64,20 @@ test('prefetch and many-to-many writes over one __in list', async () => {
   assert.equal(withTracks.Track.length, 2000);
   db.close();
 });
+
+test('whole numbers past 2^53 and bigints at the 64-bit edges match in a list as they do alone', async () => {
+  const db = new NOORMME({ database: tempDb(), nPlusOne: false });
+  await db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, r REAL); INSERT INTO t VALUES (2305843009213693952, 1e300), (-9223372036854775808, 2.5), (9223372036854775807, 0)');
+  db.refreshSchema();
+  const T = db.model('t');
+  const ids = async (filter) => (await T.objects.filter(filter).orderBy('id').valuesList('id', { flat: true })).map(String);
+  for (const value of [2 ** 61, -(2n ** 63n), 2n ** 63n - 1n]) {
+    assert.deepEqual(await ids({ id__in: [value] }), await ids({ id: value }), String(value));
+  }
+  assert.equal(Object.keys(await T.objects.inBulk([2 ** 61])).length, 1);
+  assert.deepEqual(await ids({ r__in: [1e300, 2.5] }), ['-9223372036854775808', '2305843009213693952']);
+  for (const out of [2n ** 63n, -(2n ** 63n) - 1n, 2n ** 64n]) {
+    await assert.rejects(async () => T.objects.filter({ id__in: [out] }), (e) => e.code === 'INVALID_PARAMETER', String(out));
+  }
+  db.close();
+});

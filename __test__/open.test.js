@@ -11,6 +11,12 @@ test('unknown options are errors with a suggestion', () => {
   assert.throws(() => new NOORMME({ databse: 'x.db' }), (e) => e.code === 'INVALID_OPTION' && /Did you mean 'database'\?/.test(e.message) && e.field === 'databse');
   assert.throws(() => new NOORMME({ database: path.join(tempDir(), 'a.db'), readOnly: true }), (e) => e.code === 'INVALID_OPTION' && /'readonly'/.test(e.message));
   assert.throws(() => new NOORMME(null), { code: 'INVALID_OPTION' });
+  const file = path.join(tempDir(), 'v.db');
+  for (const [name, value] of [['readers', 1e10], ['readers', 0], ['inlineBudgetMs', Infinity], ['inlineBudgetMs', NaN], ['inlineBudgetMs', -1], ['busyTimeout', '5000'], ['fileMustExist', 'false'], ['readonly', 1], ['pragmas', 'x'], ['statementCacheSize', 1.5], ['log', 'yes']]) {
+    assert.throws(() => new NOORMME({ database: file, [name]: value }), (e) => e.code === 'INVALID_OPTION' && e.field === name, `${name}: ${String(value)}`);
+  }
+  assert.throws(() => new NOORMME({ database: `file:${file}?mode=ro` }), (e) => e.code === 'INVALID_OPTION' && /not a URI/.test(e.message));
+  assert.equal(fs.existsSync(path.join(process.cwd(), 'file:')), false);
 });
 
 test('a mistyped path: fileMustExist refuses it, and otherwise the empty new file is named', () => {
@@ -70,6 +76,15 @@ test('unknown option keys of QuerySet and manager methods are errors, not ignore
   // Nothing was written by the refused calls.
   assert.equal(await T.objects.count(), 0);
   db.close();
+});
+
+test('queries in flight when close() runs fail with POOL_CLOSED', async () => {
+  const db = new NOORMME({ database: path.join(tempDir(), 'f.db') });
+  const slow = 'WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50000000) SELECT count(*) AS n FROM c';
+  const running = db.query(slow);
+  await new Promise((r) => setTimeout(r, 50));
+  db.close();
+  await assert.rejects(running, (e) => e.code === 'POOL_CLOSED');
 });
 
 test('close() releases the file at once: no descriptor stays open, the WAL is gone', async () => {

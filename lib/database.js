@@ -57,7 +57,11 @@ function resolveDatabase(database) {
   if (typeof database !== 'string' || database === '') {
     throw new NoormmeError("options.database must be a file path or ':memory:'", { code: 'INVALID_OPTION' });
   }
-  if (database === ':memory:' || database.startsWith('file:')) return database;
+  if (database.startsWith('file:')) {
+    // The pool opens files by path (its checkpointer and readers too); a URI would be read as a directory name.
+    throw new NoormmeError(`options.database takes a file path, not a URI: ${database.slice(0, 200)} (use readonly: true for mode=ro)`, { code: 'INVALID_OPTION', field: 'database' });
+  }
+  if (database === ':memory:') return database;
   return path.resolve(database);
 }
 
@@ -80,15 +84,36 @@ function nativeOptions(options) {
 // Every option the constructor reads; any other name is a mistake.
 const OPTIONS = ['database', 'readers', 'busyTimeout', 'pragmas', 'readonly', 'log', 'inlineBudgetMs', 'checkpointIntervalMs', 'statementCacheSize', 'nPlusOne', 'relations', 'columns', 'decimalAsString', 'fileMustExist'];
 
-/** Refuses option names the constructor does not know, naming the nearest (INVALID_OPTION). */
+// What each option's value must be, for those whose wrong value would not fail by itself.
+const OPTION_VALUES = {
+  readers: ['a whole number from 1 to 64', (v) => Number.isInteger(v) && v >= 1 && v <= 64],
+  busyTimeout: ['a number of milliseconds, 0 or more', (v) => Number.isFinite(v) && v >= 0],
+  inlineBudgetMs: ['a number of milliseconds, 0 or more', (v) => Number.isFinite(v) && v >= 0],
+  checkpointIntervalMs: ['a number of milliseconds above 0', (v) => Number.isFinite(v) && v > 0],
+  statementCacheSize: ['a whole number from 16 to 100000', (v) => Number.isInteger(v)],
+  readonly: ['true or false', (v) => typeof v === 'boolean'],
+  fileMustExist: ['true or false', (v) => typeof v === 'boolean'],
+  decimalAsString: ['true or false', (v) => typeof v === 'boolean'],
+  log: ['true, false or a function', (v) => typeof v === 'boolean' || typeof v === 'function'],
+  pragmas: ['an object of PRAGMA names and values', (v) => v !== null && typeof v === 'object' && !Array.isArray(v)],
+};
+
+/** Refuses option names the constructor does not know, naming the nearest, and values of the wrong kind (INVALID_OPTION). */
 function checkOptions(options) {
   if (options === null || typeof options !== 'object') {
     throw new NoormmeError("new NOORMME() takes { database: './app.db', ... } or a path", { code: 'INVALID_OPTION' });
   }
   for (const name of Object.keys(options)) {
-    if (OPTIONS.includes(name)) continue;
-    const suggestion = require('./suggest').closest(name, OPTIONS);
-    throw new NoormmeError(`unknown option '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Options: ${OPTIONS.join(', ')}`, { code: 'INVALID_OPTION', field: name });
+    if (!OPTIONS.includes(name)) {
+      const suggestion = require('./suggest').closest(name, OPTIONS);
+      throw new NoormmeError(`unknown option '${name}'.${suggestion ? ` Did you mean '${suggestion}'?` : ''} Options: ${OPTIONS.join(', ')}`, { code: 'INVALID_OPTION', field: name });
+    }
+    const rule = OPTION_VALUES[name];
+    const value = options[name];
+    if (rule && value !== undefined && !rule[1](value)) {
+      const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 50)) : typeof value === 'object' ? Object.prototype.toString.call(value) : String(value);
+      throw new NoormmeError(`option ${name} must be ${rule[0]}, got ${shown}`, { code: 'INVALID_OPTION', field: name, value: shown });
+    }
   }
 }
 
@@ -245,6 +270,8 @@ class Executor {
         extras = await this.native.runAsync(stmt.id, args, onWriter);
         break;
       } catch (err) {
+        // A worker's run is interrupted only when the pool closes under it.
+        if (isOverBudget(err)) throw new NoormmeError(`the database ${this.shared.file} was closed while this statement ran`, { code: 'POOL_CLOSED' });
         const error = fromNative(err, stmt.sql);
         if (error.code !== UNKNOWN_STATEMENT || again) throw error;
         this.register(stmt);

@@ -444,6 +444,9 @@ class Manager {
   }
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
 /** One `__in` item as JSON, bound as a parameter would be (true is 1, a Date its ISO text). */
 function jsonItem(value, position) {
   switch (typeof value) {
@@ -455,8 +458,16 @@ function jsonItem(value, position) {
       if (!Number.isFinite(value)) {
         throw new NoormmeError(`__in item ${position} is ${value}, which a list (JSON) cannot hold`, { code: 'INVALID_PARAMETER', value: String(value) });
       }
+      // A whole number past 2^53 is written with all its digits, as the
+      // double it is (String() gives the shortest text that reads back as
+      // the same double, which SQLite's JSON reader takes for another
+      // integer); past 64 bits, as a real, as SQLite binds such a double.
+      if (Number.isInteger(value) && !Number.isSafeInteger(value)) return Math.abs(value) < 2 ** 63 ? BigInt(value).toString() : value.toExponential();
       return String(value);
     case 'bigint':
+      if (value < INT64_MIN || value > INT64_MAX) {
+        throw new NoormmeError(`__in item ${position} is ${value}n, outside SQLite's 64-bit integers`, { code: 'INVALID_PARAMETER', value: `${value}n` });
+      }
       return value.toString();
     case 'boolean':
       return value ? '1' : '0';

@@ -65,12 +65,20 @@ impl Param<'_> {
     }
 }
 
+/// A registered statement's number. Never reused within a pool, and kept
+/// below 2^53 so a JS number carries it exactly.
+pub type StatementId = u64;
+
+/// The last id a pool hands out: at a million registrations a second it
+/// takes 285 years to get there.
+pub const MAX_STATEMENT_ID: StatementId = (1 << 53) - 1;
+
 /// What the pool knows about one registered SQL text.
 #[derive(Debug)]
 pub struct StatementInfo {
     /// The number JS calls it by (never reused in a pool); also its key
     /// among each connection's prepared statements.
-    pub id: u32,
+    pub id: StatementId,
     pub sql: String,
     pub readonly: bool,
     /// The pool's own transaction control (BEGIN IMMEDIATE, SAVEPOINT...):
@@ -85,7 +93,7 @@ pub struct StatementInfo {
 }
 
 impl StatementInfo {
-    pub fn new(id: u32, sql: String, readonly: bool) -> Self {
+    pub fn new(id: StatementId, sql: String, readonly: bool) -> Self {
         StatementInfo {
             id,
             sql,
@@ -196,7 +204,7 @@ impl Drop for Prepared {
 pub struct Conn {
     // Declared before `conn`: statements are finalized before it closes.
     /// At most `PREPARED_LIMIT`; an id forgotten by the pool ages out too.
-    prepared: RefCell<LruCache<u32, Prepared>>,
+    prepared: RefCell<LruCache<StatementId, Prepared>>,
     seen: Arc<Seen>,
     conn: Connection,
 }
@@ -735,16 +743,16 @@ mod tests {
     #[test]
     fn prepared_statements_are_bounded_and_reused() {
         let conn = Conn::new(Connection::open_in_memory().unwrap()).unwrap();
-        let limit = PREPARED_LIMIT.get() as u32;
-        // Ids far apart, up to nearly u32::MAX: a pool never reuses one, so
-        // after a long run they are large and sparse.
-        let step = 16_000_000;
+        let limit = PREPARED_LIMIT.get() as u64;
+        // Ids far apart, up to nearly MAX_STATEMENT_ID: a pool never reuses
+        // one, so after a long run they are large and sparse.
+        let step = MAX_STATEMENT_ID / (limit + 10);
         let infos: Vec<StatementInfo> = (0..limit + 10)
             .map(|i| StatementInfo::new(i * step, format!("SELECT {i} + ?"), true))
             .collect();
         let check = |info: &StatementInfo| {
             let enc = run(&conn, info, &[Param::Integer(1)], None, false).unwrap();
-            assert_eq!(enc.cells, vec![f64::from(info.id / step + 1)]);
+            assert_eq!(enc.cells, vec![(info.id / step + 1) as f64]);
         };
         // The first is run again on the way, so it is not the least recently used.
         for (i, info) in infos.iter().enumerate() {

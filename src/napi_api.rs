@@ -17,7 +17,9 @@ use napi_derive::napi;
 
 use crate::catalog::CatalogOptions;
 use crate::error::Error;
-use crate::exec::{Encoded, Param, FLAG_BIG_ROWID, FLAG_EXTERNAL, HEADER_SLOTS};
+use crate::exec::{
+    Encoded, Param, StatementId, FLAG_BIG_ROWID, FLAG_EXTERNAL, HEADER_SLOTS, MAX_STATEMENT_ID,
+};
 use crate::pool::{Options, Pool, Target};
 
 fn to_js(err: Error) -> napi::Error {
@@ -240,7 +242,8 @@ pub struct PoolInfo {
 
 #[napi(object)]
 pub struct RegisteredStatement {
-    pub id: u32,
+    /// Below 2^53: a JS number holds it exactly.
+    pub id: f64,
     pub readonly: bool,
     pub params: Vec<Option<String>>,
 }
@@ -281,6 +284,19 @@ thread_local! {
     /// by the handle written in the scratch buffer rather than through a
     /// class method, which napi-rs wraps in borrow tracking.
     static OPENED: RefCell<Vec<Option<Rc<Opened>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A statement id as JS sent it (a number); anything that is not one the
+/// pool could have given is an unknown statement.
+fn statement_id(id: f64) -> napi::Result<StatementId> {
+    if id.fract() == 0.0 && (0.0..=MAX_STATEMENT_ID as f64).contains(&id) {
+        Ok(id as StatementId)
+    } else {
+        Err(to_js(Error::usage(
+            "UNKNOWN_STATEMENT",
+            format!("no statement #{id}"),
+        )))
+    }
 }
 
 fn opened(handle: u32) -> napi::Result<Rc<Opened>> {
@@ -448,7 +464,7 @@ fn run_inline(
     // inside this call, so nothing else reads or writes it meanwhile.
     let scratch = unsafe { std::slice::from_raw_parts_mut(address, length) };
     let opened = opened(slot(scratch, 3) as u32)?;
-    let id = slot(scratch, 4) as u32;
+    let id = statement_id(slot(scratch, 4))?;
     let target = if slot(scratch, 5) == 1.0 {
         Target::Write
     } else {
@@ -593,7 +609,7 @@ impl NativePool {
         shielded("register", || {
             let r = self.opened.pool.register(&sql, internal).map_err(to_js)?;
             Ok(RegisteredStatement {
-                id: r.id,
+                id: r.id as f64,
                 readonly: r.readonly,
                 params: r.params,
             })
@@ -641,11 +657,12 @@ impl NativePool {
     pub fn run_async<'env>(
         &self,
         env: &'env Env,
-        id: u32,
+        id: f64,
         params: Option<Vec<Unknown<'_>>>,
         write: bool,
     ) -> napi::Result<Object<'env>> {
         shielded("runAsync", || {
+            let id = statement_id(id)?;
             let params = params_from_js(params)?;
             let (deferred, promise) = env.create_deferred()?;
             let target = if write { Target::Write } else { Target::Read };

@@ -15,7 +15,9 @@ use rusqlite::{Connection, InterruptHandle, OpenFlags};
 
 use crate::checkpoint::{Activity, Checkpointer, DEFAULT_THRESHOLD};
 use crate::error::{code_name, Error, Result};
-use crate::exec::{self, Budget, Conn, Encoded, Param, StatementInfo};
+use crate::exec::{
+    self, Budget, Conn, Encoded, Param, StatementId, StatementInfo, MAX_STATEMENT_ID,
+};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -323,9 +325,9 @@ pub struct Pool {
 /// (which the JS layer answers by registering the text again), never run
 /// another statement.
 struct Statements {
-    by_id: LruCache<u32, Arc<StatementInfo>>,
+    by_id: LruCache<StatementId, Arc<StatementInfo>>,
     /// The id the next registration gets.
-    next_id: u32,
+    next_id: StatementId,
 }
 
 impl Statements {
@@ -336,21 +338,22 @@ impl Statements {
         }
     }
 
-    /// Takes the next id. The last u32 is never handed out: past it ids
-    /// would repeat, so registering fails instead.
-    fn next_id(&mut self) -> Result<u32> {
+    /// Takes the next id. Past MAX_STATEMENT_ID ids would repeat (or lose
+    /// precision in JS), so registering fails instead.
+    fn next_id(&mut self) -> Result<StatementId> {
         let id = self.next_id;
-        self.next_id = id.checked_add(1).ok_or_else(|| {
-            Error::usage(
+        if id > MAX_STATEMENT_ID {
+            return Err(Error::usage(
                 "STATEMENT_IDS_EXHAUSTED",
-                "this database has registered 4,294,967,295 statements, every id it can give; open a new NOORMME instance",
-            )
-        })?;
+                "this database has registered 2^53 statements, every id it can give; close every handle on it and open it again",
+            ));
+        }
+        self.next_id = id + 1;
         Ok(id)
     }
 
     /// The statement `id`, now the most recently used.
-    fn get(&mut self, id: u32) -> Result<Arc<StatementInfo>> {
+    fn get(&mut self, id: StatementId) -> Result<Arc<StatementInfo>> {
         self.by_id.get(&id).cloned().ok_or_else(|| {
             Error::usage(
                 "UNKNOWN_STATEMENT",
@@ -363,7 +366,7 @@ impl Statements {
 /// What `register` tells the caller about a statement.
 #[derive(Debug, Clone)]
 pub struct Registered {
-    pub id: u32,
+    pub id: StatementId,
     pub readonly: bool,
     /// One entry per parameter: its name with prefix (`:email`), or `None` for `?`.
     pub params: Vec<Option<String>>,
@@ -604,7 +607,7 @@ impl Pool {
     }
 
     /// The registered statement `id` (refreshing it), or `UNKNOWN_STATEMENT`.
-    fn statement(&self, id: u32) -> Result<Arc<StatementInfo>> {
+    fn statement(&self, id: StatementId) -> Result<Arc<StatementInfo>> {
         self.statements.lock().get(id)
     }
 
@@ -625,7 +628,12 @@ impl Pool {
 
     /// Runs on the calling (JS) thread. `Error::OverBudget` means "run it
     /// with `submit` instead": the connection was busy or the read was slow.
-    pub fn run_inline(&self, id: u32, params: &[Param<'_>], target: Target) -> Result<Encoded> {
+    pub fn run_inline(
+        &self,
+        id: StatementId,
+        params: &[Param<'_>],
+        target: Target,
+    ) -> Result<Encoded> {
         self.ensure_open()?;
         let info = self.statement(id)?;
         let slot = self.slot_for(target)?;
@@ -645,7 +653,7 @@ impl Pool {
     /// Runs a registered statement on a worker; `done` is called from that thread.
     pub fn run_async(
         &self,
-        id: u32,
+        id: StatementId,
         params: Vec<Param<'static>>,
         target: Target,
         done: impl FnOnce(Result<Encoded>) + Send + 'static,
@@ -1265,7 +1273,7 @@ mod tests {
         }
         assert_eq!(pool.statements(), (bound, bound));
         // Every registration got an id of its own.
-        let distinct: std::collections::HashSet<u32> = ids.iter().copied().collect();
+        let distinct: std::collections::HashSet<StatementId> = ids.iter().copied().collect();
         assert_eq!(distinct.len(), ids.len());
         // The oldest others were forgotten, inline and on a worker alike.
         for &gone in &ids[1..=500] {
@@ -1294,7 +1302,7 @@ mod tests {
             vec![1.0]
         );
         assert!(is_unknown_statement(&pool.run_inline(
-            u32::MAX,
+            MAX_STATEMENT_ID,
             &[],
             Target::Read
         )));
@@ -1310,7 +1318,7 @@ mod tests {
             },
         )
         .unwrap();
-        let ids: Vec<u32> = (0..40)
+        let ids: Vec<StatementId> = (0..40)
             .map(|i| pool.register(&format!("SELECT {i}"), false).unwrap().id)
             .collect();
         assert_eq!(pool.statements(), (16, 16));
@@ -1328,9 +1336,9 @@ mod tests {
     #[test]
     fn ids_run_out_with_an_error_rather_than_repeat() {
         let pool = Pool::open(":memory:", Options::default()).unwrap();
-        pool.statements.lock().next_id = u32::MAX - 1;
+        pool.statements.lock().next_id = MAX_STATEMENT_ID;
         let last = pool.register("SELECT 7", false).unwrap().id;
-        assert_eq!(last, u32::MAX - 1);
+        assert_eq!(last, MAX_STATEMENT_ID);
         let spent = pool.register("SELECT 8", false);
         assert!(
             matches!(
