@@ -96,3 +96,43 @@ test('webpack: with withNoormme a route handler builds and answers from SQLite',
     server.kill('SIGTERM');
   }
 });
+
+test('Turbopack with cacheComponents (create-next-app 16 turns it on): the README pattern, queries inside <Suspense> after connection(), builds and answers', { timeout: 200000 }, async () => {
+  const config = "import { withNoormme } from 'noormme/next';\nexport default withNoormme({ cacheComponents: true, turbopack: { root: import.meta.dirname } });\n";
+  const page = [
+    "import { Suspense } from 'react';",
+    "import { connection } from 'next/server';",
+    "import { NOORMME } from 'noormme';",
+    "const db = new NOORMME({ database: ':memory:' });",
+    'async function Answer() {',
+    '  await connection();',
+    "  const [row] = await db.query('SELECT 40 + 2 AS answer');",
+    '  return <p id="answer">{row.answer}</p>;',
+    '}',
+    'export default function Page() {',
+    '  return <Suspense fallback={<p>Loading</p>}><Answer /></Suspense>;',
+    '}',
+    '',
+  ].join('\n');
+  const { dir, status, output } = build({ 'next.config.mjs': config, 'app/page.js': page });
+  assert.equal(status, 0, output);
+  const port = 30000 + ((process.pid + 7) % 20000);
+  const next = path.join(dir, 'node_modules', 'next', 'dist', 'bin', 'next');
+  const server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, stdio: 'ignore' });
+  try {
+    const deadline = Date.now() + 30000;
+    let res;
+    while (!res && Date.now() < deadline) {
+      res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) }).catch(() => new Promise((r) => setTimeout(r, 250)));
+    }
+    assert.ok(res, 'the server answered within 30 s');
+    assert.match(await res.text(), /id="answer">42</);
+  } finally {
+    server.kill('SIGTERM');
+  }
+  // Without the boundary the build stops, as Next.js requires: the README says why.
+  const blocking = page.replace('export default function Page() {\n  return <Suspense fallback={<p>Loading</p>}><Answer /></Suspense>;\n}', 'export default Answer;');
+  const failed = build({ 'next.config.mjs': config, 'app/page.js': blocking });
+  assert.notEqual(failed.status, 0, failed.output);
+  assert.match(failed.output, /Suspense/);
+});

@@ -5,6 +5,7 @@
 // that does not convert shows its message and an empty list, never a wider one.
 import Link from 'next/link';
 import { connection } from 'next/server';
+import { Suspense } from 'react';
 import { Q } from 'noormme';
 import { Post } from '@/lib/db';
 
@@ -25,7 +26,21 @@ const PostFilter = Post.filterSet({
 
 type Search = Record<string, string | string[] | undefined>;
 
-export default async function PostsPage({ searchParams }: { searchParams: Promise<Search> }) {
+// The shell renders at once; the list streams in. Reading the request (and
+// the database) inside <Suspense> is what Next.js requires with
+// cacheComponents on, and works the same with it off.
+export default function PostsPage({ searchParams }: { searchParams: Promise<Search> }) {
+  return (
+    <main>
+      <h1>Posts</h1>
+      <Suspense fallback={<p>Loading posts…</p>}>
+        <PostList searchParams={searchParams} />
+      </Suspense>
+    </main>
+  );
+}
+
+async function PostList({ searchParams }: { searchParams: Promise<Search> }) {
   await connection(); // render per request: the queries never run at build time
   const params = await searchParams;
   const asked = Math.min(MAX_PAGE, Math.max(1, Math.trunc(Number(params.page)) || 1));
@@ -51,8 +66,7 @@ export default async function PostsPage({ searchParams }: { searchParams: Promis
   const order = typeof params.o === 'string' ? params.o : '-created_at';
 
   return (
-    <main>
-      <h1>Posts</h1>
+    <>
       <form method="get" style={{ display: 'flex', gap: '0.5rem', marginBottom: '1rem' }}>
         <input name="q" defaultValue={q} placeholder="Search titles and text" aria-label="Search" />
         <select name="o" defaultValue={order} aria-label="Order">
@@ -79,6 +93,6 @@ export default async function PostsPage({ searchParams }: { searchParams: Promis
         </span>
         {page < pages && <Link href={link(page + 1)}>Next</Link>}
       </nav>
-    </main>
+    </>
   );
 }
