@@ -17,6 +17,20 @@ function run(script, args) {
   });
 }
 
+test('6 processes × 300 transactions holding the lock across an await take turns: no BusyError, the counter at exactly 1,800', async () => {
+  const file = tempDb();
+  const setup = new NOORMME({ database: file });
+  await setup.exec('CREATE TABLE counter(n INTEGER NOT NULL); INSERT INTO counter VALUES (0)');
+  setup.close();
+  const results = await Promise.all([0, 1, 2, 3, 4, 5].map(() => run('contended-counter.js', [file, '300'])));
+  for (const r of results) assert.equal(r.code, 0, r.err);
+  const reports = results.map((r) => JSON.parse(r.out));
+  assert.deepEqual(reports.map((r) => r.busy), [0, 0, 0, 0, 0, 0], JSON.stringify(reports));
+  const db = new NOORMME({ database: file });
+  assert.deepEqual(await db.query('SELECT n FROM counter'), [{ n: 1800 }]);
+  db.close();
+});
+
 test('4 processes × 500 transactions with reads: 2000 rows, no errors, integrity ok', async () => {
   const file = tempDb();
   const setup = new NOORMME({ database: file });
