@@ -108,3 +108,27 @@ test('close() releases the file at once: no descriptor stays open, the WAL is go
   assert.equal(fs.existsSync(`${file}-wal`), false);
   assert.equal(fs.existsSync(`${file}-shm`), false);
 });
+
+test('writes to a database file deleted or replaced while open fail with DATABASE_MOVED instead of vanishing', async () => {
+  for (const how of ['deleted', 'replaced']) {
+    const dir = tempDir();
+    const file = path.join(dir, 'gone.db');
+    const db = new NOORMME({ database: file, nPlusOne: false });
+    await db.exec('CREATE TABLE t (x)');
+    db.refreshSchema();
+    const T = db.model('t');
+    await db.execute('INSERT INTO t VALUES (1)');
+    if (how === 'deleted') {
+      for (const suffix of ['', '-wal', '-shm']) fs.rmSync(file + suffix, { force: true });
+    } else {
+      fs.writeFileSync(path.join(dir, 'other.db'), '');
+      fs.renameSync(path.join(dir, 'other.db'), file);
+    }
+    // The file system is asked at most once a millisecond.
+    await new Promise((r) => setTimeout(r, 5));
+    await assert.rejects(db.execute('INSERT INTO t VALUES (2)'), (e) => e.code === 'DATABASE_MOVED', how);
+    await assert.rejects(db.transaction(async (tx) => tx.execute('INSERT INTO t VALUES (3)')), (e) => e.code === 'DATABASE_MOVED', how);
+    await assert.rejects(T.objects.create({ x: 4 }), (e) => e.code === 'DATABASE_MOVED', how);
+    db.close();
+  }
+});

@@ -9,13 +9,13 @@
 //! UTF-16 units. Blob slots hold an index into a separate list of buffers.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_uint, CStr};
 use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use parking_lot::Mutex;
@@ -206,8 +206,19 @@ pub struct Conn {
     /// At most `PREPARED_LIMIT`; an id forgotten by the pool ages out too.
     prepared: RefCell<LruCache<StatementId, Prepared>>,
     seen: Arc<Seen>,
+    /// When `file_has_moved` last asked the file system (see MOVED_CHECK_EVERY).
+    moved_checked: Cell<Option<Instant>>,
+    /// Once seen moved, the file stays moved for this connection.
+    moved: Cell<bool>,
     conn: Connection,
 }
+
+/// How often a write asks whether the database file was deleted or replaced.
+/// The answer costs a stat of the path (+1.4 µs on a 12.7 µs update, 11%,
+/// when asked on every write); once a millisecond costs nothing measurable,
+/// and bounds what a deleted file can swallow to the writes of that
+/// millisecond.
+const MOVED_CHECK_EVERY: Duration = Duration::from_millis(1);
 
 /// What the connection's authorizer is told and saw while statements were
 /// prepared (SQLite calls it at preparation only, never per row).
@@ -259,6 +270,8 @@ impl Conn {
         Ok(Conn {
             prepared: RefCell::new(LruCache::new(PREPARED_LIMIT)),
             seen,
+            moved_checked: Cell::new(None),
+            moved: Cell::new(false),
             conn,
         })
     }
@@ -336,6 +349,37 @@ impl Conn {
             .ok_or_else(|| Error::usage("EMPTY_STATEMENT", "the SQL text holds no statement"))
     }
 
+    /// Whether the database file was deleted, or replaced by another file,
+    /// since this connection opened it (SQLite's SQLITE_FCNTL_HAS_MOVED: one
+    /// stat of the path), asked at most every MOVED_CHECK_EVERY (in between
+    /// the last answer stands, and a yes stands for good); false for
+    /// in-memory databases.
+    pub fn file_has_moved(&self) -> bool {
+        let now = Instant::now();
+        if self.moved.get()
+            || self
+                .moved_checked
+                .get()
+                .is_some_and(|at| now.duration_since(at) < MOVED_CHECK_EVERY)
+        {
+            return self.moved.get();
+        }
+        self.moved_checked.set(Some(now));
+        let mut moved: c_int = 0;
+        // SAFETY: the handle is live while `self` is; the file control writes
+        // one int through the pointer, which outlives the call.
+        let rc = unsafe {
+            ffi::sqlite3_file_control(
+                self.db(),
+                c"main".as_ptr(),
+                ffi::SQLITE_FCNTL_HAS_MOVED,
+                (&mut moved as *mut c_int).cast(),
+            )
+        };
+        self.moved.set(rc == ffi::SQLITE_OK && moved != 0);
+        self.moved.get()
+    }
+
     fn db(&self) -> *mut ffi::sqlite3 {
         // SAFETY: only the handle is read; the connection stays open while `self` lives.
         unsafe { self.conn.handle() }
@@ -374,6 +418,16 @@ pub fn run(
     budget: Option<&dyn Budget>,
     always_send_names: bool,
 ) -> Result<Encoded> {
+    // A write that starts a transaction (a write in autocommit mode, or the
+    // pool's BEGIN) first checks that the file is still the one opened:
+    // SQLite would go on writing into a deleted file, and every write would
+    // be lost without a word.
+    if (!info.readonly || info.internal) && conn.is_autocommit() && conn.file_has_moved() {
+        return Err(Error::usage(
+            "DATABASE_MOVED",
+            "the database file was deleted or replaced while open, so writes would be lost: close every NOORMME handle on it and open the file again",
+        ));
+    }
     let out = conn.guarded(info.internal, |_| {
         run_prepared(conn, info, params, budget, always_send_names)
     });
