@@ -143,3 +143,48 @@ test('invalid options are refused', () => {
     code: 'INVALID_PRAGMA',
   });
 });
+
+/** Opens `file` with `options` as an unprivileged user when we are root (root ignores permissions). */
+function openUnprivileged(file, options) {
+  const args = [path.join(__dirname, 'fixtures/open-as-nobody.js'), file, JSON.stringify(options)];
+  const asRoot = process.getuid && process.getuid() === 0;
+  const run = spawnSync(process.execPath, args, { encoding: 'utf8', ...(asRoot ? { uid: 65534, gid: 65534 } : {}) });
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+test('readonly: true reads a WAL database in a read-only directory, and says why when the WAL holds changes it cannot read', async (t) => {
+  // Checkpointed and closed: no -wal, and no -shm can be created.
+  const dir = tempDir();
+  const file = path.join(dir, 'wal.db');
+  const setup = new NOORMME({ database: file });
+  await setup.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1), (2)');
+  setup.close();
+  assert.equal(fs.existsSync(`${file}-wal`), false);
+  fs.chmodSync(file, 0o444);
+  fs.chmodSync(dir, 0o555);
+  t.after(() => fs.chmodSync(dir, 0o755));
+  const opened = openUnprivileged(file, { readonly: true });
+  assert.equal(opened.opened, true, JSON.stringify(opened));
+  assert.deepEqual(opened.rows, [{ n: 2 }]);
+  assert.match(opened.info.fallbackReason, /immutable/);
+
+  // A -wal with committed changes and no -shm: immutable reads would miss them, so it is refused with the remedy.
+  const dir2 = tempDir();
+  const file2 = path.join(dir2, 'pending.db');
+  const writer = `const { NOORMME } = require(${JSON.stringify(path.resolve(__dirname, '..'))});
+    (async () => { const db = new NOORMME({ database: ${JSON.stringify(file2)}, pragmas: { wal_autocheckpoint: 0 } });
+      await db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)'); process.exit(0); })();`;
+  const made = spawnSync(process.execPath, ['-e', writer], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  assert.ok(fs.statSync(`${file2}-wal`).size > 0);
+  fs.rmSync(`${file2}-shm`, { force: true });
+  fs.chmodSync(file2, 0o444);
+  fs.chmodSync(`${file2}-wal`, 0o444);
+  fs.chmodSync(dir2, 0o555);
+  t.after(() => fs.chmodSync(dir2, 0o755));
+  const refused = openUnprivileged(file2, { readonly: true });
+  assert.equal(refused.name, 'ConnectionError', JSON.stringify(refused));
+  assert.match(refused.message, /holds changes not yet in the database/);
+  assert.doesNotMatch(refused.message, /pass readonly: true/);
+});

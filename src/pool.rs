@@ -385,19 +385,47 @@ impl Pool {
         }
         let budget = options.inline_budget;
         let bound = options.statement_cache_size;
-        let first = open_connection(&abs, &options, memory)?;
         let sqlite_version = rusqlite::version().to_string();
 
         if options.readonly {
-            let mode: String = first
-                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-                .map_err(|e| connection_error(&abs, e.into()))?;
+            let opened = open_connection(&abs, &options, memory).and_then(|conn| {
+                let mode: String = conn
+                    .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                    .map_err(|e| connection_error(&abs, e.into()))?;
+                Ok((conn, mode))
+            });
+            let (first, target, mode, fallback_reason) = match opened {
+                Ok((conn, mode)) => (conn, abs.clone(), mode, None),
+                Err(e) if !memory && cannot_init_wal_index(&e) && Path::new(&abs).is_file() => {
+                    let (conn, target) = open_immutable(&abs, &options)?;
+                    let mode = conn
+                        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                        .map_err(|e| connection_error(&abs, e.into()))?;
+                    let why = "the database is in WAL mode and its directory is read-only, so no -shm file can be created: opened immutable (SQLite's immutable=1), which does not see changes other processes make while it is open".to_string();
+                    (conn, target, mode, Some(why))
+                }
+                // The generic advice ("pass readonly: true") is no help here.
+                Err(Error::Connection {
+                    code: "SQLITE_READONLY",
+                    raw_code,
+                    path,
+                    ..
+                }) => {
+                    return Err(Error::Connection {
+                        message: format!("{path} cannot be read by this process (file or directory permissions): fix the permissions"),
+                        path,
+                        code: "SQLITE_READONLY",
+                        raw_code,
+                    })
+                }
+                Err(e) => return Err(e),
+            };
             let readers = if memory { 0 } else { reader_count(&options) };
             let inline_reader = Arc::new(Slot::new(first, budget)?);
             let mut slots = Vec::new();
             for _ in 0..readers {
                 slots.push(Arc::new(Slot::new(
-                    open_connection(&abs, &options, memory)?,
+                    open_connection(&target, &options, memory)?,
                     budget,
                 )?));
             }
@@ -407,7 +435,7 @@ impl Pool {
                 journal_mode: mode,
                 readers,
                 readonly: true,
-                fallback_reason: None,
+                fallback_reason,
                 sqlite_version,
             };
             let (read_workers, write_worker) = if readers == 0 {
@@ -433,6 +461,7 @@ impl Pool {
             });
         }
 
+        let first = open_connection(&abs, &options, memory)?;
         if first
             .is_readonly(rusqlite::MAIN_DB)
             .map_err(|e| connection_error(&abs, e.into()))?
@@ -888,6 +917,45 @@ fn read_only_file(abs: &str) -> Error {
             "{abs} can only be opened read-only by this process (file or directory permissions). Fix the permissions, or pass readonly: true if you only read."
         ),
     }
+}
+
+/// Whether a read-only connection failed because it cannot set up the WAL
+/// index: a WAL database whose -shm file is missing and cannot be created
+/// (SQLITE_READONLY_CANTINIT, SQLITE_CANTOPEN or plain SQLITE_READONLY).
+fn cannot_init_wal_index(err: &Error) -> bool {
+    matches!(err, Error::Connection { raw_code, .. } if matches!(raw_code & 0xff, 8 | 14))
+}
+
+/// Opens a read-only connection to `abs` as immutable (no locks, no WAL
+/// index), for a WAL database in a directory this process cannot write.
+/// Refused when the -wal file holds changes: immutable reads ignore it, so
+/// they would silently miss committed rows. Returns the connection and the
+/// URI that opens more like it.
+fn open_immutable(abs: &str, options: &Options) -> Result<(Connection, String)> {
+    let wal = format!("{abs}-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::Connection {
+            path: abs.to_owned(),
+            code: "SQLITE_READONLY",
+            raw_code: rusqlite::ffi::SQLITE_READONLY,
+            message: format!(
+                "{abs} is in WAL mode and {wal} holds changes not yet in the database, but this process cannot create {abs}-shm (the directory is read-only), so it cannot read them. Let a process with write access open it once (its checkpoint folds the WAL in), or make the directory writable."
+            ),
+        });
+    }
+    // A URI path escapes what a URI would read as its own syntax.
+    let mut uri = String::from("file:");
+    for c in abs.chars() {
+        match c {
+            '%' => uri.push_str("%25"),
+            '?' => uri.push_str("%3f"),
+            '#' => uri.push_str("%23"),
+            c => uri.push(c),
+        }
+    }
+    uri.push_str("?immutable=1");
+    let conn = open_connection(&uri, options, false)?;
+    Ok((conn, uri))
 }
 
 /// Rewrites open-time failures as `ConnectionError` with the path and a remedy.
