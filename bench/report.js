@@ -9,7 +9,7 @@ const README = path.join(__dirname, '..', 'README.md');
 const CHART = path.join(__dirname, 'chart.svg');
 const START = '<!-- bench:peers:start -->';
 const END = '<!-- bench:peers:end -->';
-const COLORS = { raw: '#8a8a8a', drizzle: '#c5d86d', 'drizzle-prepared': '#8fb339', kysely: '#5b8def', prisma: '#2d3748', noormme: '#e4572e' };
+const COLORS = { raw: '#8a8a8a', 'raw-async': '#bdbdbd', drizzle: '#c5d86d', 'drizzle-prepared': '#8fb339', kysely: '#5b8def', prisma: '#2d3748', noormme: '#e4572e' };
 const LABELS = {
   'get-by-pk': '1. one user by primary key',
   'filtered-list-50': '2. filtered, ordered 50 users',
@@ -31,7 +31,7 @@ const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPreci
 function markdown(run) {
   const { peers, results, versions } = run;
   const lines = [
-    `Measured ${run.date.slice(0, 10)} on ${versions.cpus}, Node ${versions.node}; better-sqlite3 ${versions['better-sqlite3']}, drizzle-orm ${versions['drizzle-orm']}, kysely ${versions.kysely}, Prisma ${versions.prisma}, NOORMME ${versions.noormme}. Medians of ${run.rounds} rounds, one process per round and peer; the ratio is to raw better-sqlite3 (higher is better; for 8–10, raw's time divided by the peer's). Regenerate with \`npm run bench\`.`,
+    `Measured ${run.date.slice(0, 10)} on ${versions.cpus}, Node ${versions.node}; better-sqlite3 ${versions['better-sqlite3']}, drizzle-orm ${versions['drizzle-orm']}, kysely ${versions.kysely}, Prisma ${versions.prisma}, NOORMME ${versions.noormme}. Medians of ${run.rounds} rounds, one process per round and peer; the ratio is to raw better-sqlite3 called synchronously, as its users call it (higher is better; for 8–10, raw's time divided by the peer's); raw-async is the same statements awaited one by one. Regenerate with \`npm run bench\`.`,
     '',
     `| workload | ${peers.join(' | ')} |`,
     `|---|${peers.map(() => '---:').join('|')}|`,

@@ -13,7 +13,7 @@ const { execFileSync } = require('node:child_process');
 const { seedBenchDatabase } = require('./peers/seed');
 const { writeReport } = require('./report');
 
-const ALL_PEERS = ['raw', 'drizzle', 'drizzle-prepared', 'kysely', 'prisma', 'noormme'];
+const ALL_PEERS = ['raw', 'raw-async', 'drizzle', 'drizzle-prepared', 'kysely', 'prisma', 'noormme'];
 // In the order they run in each process: reads first, then the writes, so no
 // peer's reads see rows another workload of its own added.
 const ALL_WORKLOADS = ['get-by-pk', 'filtered-list-50', 'users-with-posts-20', 'count-range', 'event-loop-lag', 'parallel-slow-reads', 'insert-one', 'update-author', 'bulk-insert-10k', 'cold-start'];

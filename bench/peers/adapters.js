@@ -15,7 +15,12 @@ function attachPosts(users, posts) {
   return users;
 }
 
-function raw(file) {
+/**
+ * better-sqlite3 with every statement prepared once. `sync`: called as its
+ * users call it, synchronously (the baseline of every ratio); otherwise each
+ * call wrapped in an async function and awaited, for comparison.
+ */
+function raw(file, { sync }) {
   const Database = require('better-sqlite3');
   const db = new Database(file);
   db.pragma('synchronous = NORMAL');
@@ -32,22 +37,25 @@ function raw(file) {
   const count = db.prepare('SELECT count(*) AS n FROM posts WHERE published = 1 AND author_id BETWEEN ? AND ?');
   const publish = db.prepare('UPDATE posts SET published = ? WHERE author_id = ?');
   const slow = db.prepare(SLOW_SQL);
-  return {
-    getUser: async (id) => get.get(id),
-    listActive: async () => list.all(LIKE),
-    usersWithPosts: async (from) => {
+  const ops = {
+    getUser: (id) => get.get(id),
+    listActive: () => list.all(LIKE),
+    usersWithPosts: (from) => {
       const users = first20.all(from);
       const ids = users.map((u) => u.id);
       return attachPosts(users, postsOf.all(...ids, ...Array(20 - ids.length).fill(null)));
     },
-    insertUser: async (u) => Number(insertUser.run(u.email, u.name, u.is_active, u.created_at).lastInsertRowid),
-    bulkPosts: async (rows) => bulk(rows),
-    countPosts: async (lo, hi) => count.get(lo, hi).n,
-    publishAuthor: async (authorId, value) => publish.run(value, authorId).changes,
-    slow: async (n) => slow.get(n).n,
-    sql: async (text) => db.prepare(text).all(),
-    close: () => db.close(),
+    insertUser: (u) => Number(insertUser.run(u.email, u.name, u.is_active, u.created_at).lastInsertRowid),
+    bulkPosts: (rows) => bulk(rows),
+    countPosts: (lo, hi) => count.get(lo, hi).n,
+    publishAuthor: (authorId, value) => publish.run(value, authorId).changes,
+    slow: (n) => slow.get(n).n,
+    sql: (text) => db.prepare(text).all(),
   };
+  const wrapped = {};
+  for (const [name, fn] of Object.entries(ops)) wrapped[name] = sync ? fn : async (...args) => fn(...args);
+  // The worker times a synchronous peer without awaiting each call.
+  return { ...wrapped, sync, close: () => db.close() };
 }
 
 function drizzle(file, { prepared }) {
@@ -233,7 +241,8 @@ function noormme(file) {
 }
 
 const PEERS = {
-  raw: (file) => raw(file),
+  raw: (file) => raw(file, { sync: true }),
+  'raw-async': (file) => raw(file, { sync: false }),
   'drizzle': (file) => drizzle(file, { prepared: false }),
   'drizzle-prepared': (file) => drizzle(file, { prepared: true }),
   kysely: (file) => kysely(file),
