@@ -534,8 +534,12 @@ export declare class ModelNotFoundError extends NoormmeError {
 }
 export declare class FieldError extends NoormmeError {
   model: string;
+  /** The field, relation path or lookup key asked for. */
   field: string;
+  /** The nearest valid name, when one is close. */
   suggestion?: string;
+  /** The valid names (`available` is the same list). */
+  choices: string[];
   available: string[];
 }
 export declare class ReadOnlyModelError extends NoormmeError {}

@@ -4,8 +4,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { NOORMME, NoormmeError, SqliteError, BusyError, ConnectionError } = require('..');
-const { tempDb, tempDir } = require('./helpers');
+const { NOORMME, NoormmeError, SqliteError, BusyError, ConnectionError, FieldError } = require('..');
+const { tempDb, tempDir, copyShared } = require('./helpers');
 
 test('constraint failures are SqliteErrors with extended code names', async () => {
   const db = new NOORMME({ database: tempDb() });
@@ -187,4 +187,29 @@ test('readonly: true reads a WAL database in a read-only directory, and says why
   assert.equal(refused.name, 'ConnectionError', JSON.stringify(refused));
   assert.match(refused.message, /holds changes not yet in the database/);
   assert.doesNotMatch(refused.message, /pass readonly: true/);
+});
+
+test('a FieldError from the compiler carries model, field, suggestion and choices', () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  const caught = (fn) => {
+    try {
+      fn();
+    } catch (e) {
+      return e;
+    }
+    return assert.fail('no error');
+  };
+  const missing = caught(() => Track.objects.filter({ Nmae__icontains: 'x' }));
+  assert.ok(missing instanceof FieldError);
+  assert.equal(missing.model, 'Track');
+  assert.equal(missing.field, 'Nmae');
+  assert.equal(missing.suggestion, 'Name');
+  assert.ok(missing.choices.includes('Milliseconds') && missing.choices.includes('Album'));
+  const deep = caught(() => Track.objects.filter({ Album__Titel: 'x' }));
+  assert.deepEqual([deep.model, deep.field, deep.suggestion], ['Album', 'Titel', 'Title']);
+  const lookup = caught(() => Track.objects.filter({ Name__icontain: 'x' }));
+  assert.deepEqual([lookup.model, lookup.field, lookup.suggestion], ['Track', 'Name__icontain', 'icontains']);
+  assert.ok(lookup.choices.includes('iregex') && lookup.choices.includes('year'));
+  db.close();
 });

@@ -48,7 +48,11 @@ class ModelNotFoundError extends NoormmeError {
   }
 }
 
-/** A field, relation or lookup that the model does not have. */
+/**
+ * A field, relation or lookup that the model does not have: `model`, the
+ * `field` (or whole key) asked for, the nearest valid name as `suggestion`,
+ * and the valid names as `choices` (also `available`, its older name).
+ */
 class FieldError extends NoormmeError {
   constructor(message, { model, field, suggestion, available } = {}) {
     super(message, { code: 'FIELD_ERROR' });
@@ -56,6 +60,7 @@ class FieldError extends NoormmeError {
     this.field = field;
     this.suggestion = suggestion;
     this.available = available;
+    this.choices = available;
   }
 }
 
@@ -110,7 +115,8 @@ function fromNative(err, fullSql) {
     case 'connection':
       return new ConnectionError(p.message, { code: p.code, rawCode: p.rawCode, path: p.path });
     default: {
-      const Kind = { FIELD_ERROR: FieldError, READ_ONLY_MODEL: ReadOnlyModelError, MODEL_NOT_FOUND: ModelNotFoundError }[p.code];
+      if (p.code === 'FIELD_ERROR') return new FieldError(p.message, { model: p.model, field: p.field, suggestion: p.suggestion, available: p.choices });
+      const Kind = { READ_ONLY_MODEL: ReadOnlyModelError, MODEL_NOT_FOUND: ModelNotFoundError }[p.code];
       if (Kind) return new Kind(p.message);
       const e = new NoormmeError(p.message, { code: p.code });
       if (sql !== undefined) e.sql = sql;

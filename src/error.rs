@@ -28,6 +28,17 @@ pub enum Error {
     /// The caller asked for something that cannot work (bad argument, closed pool...).
     #[error("{message}")]
     Usage { code: &'static str, message: String },
+    /// A field, relation or lookup the model does not have (code FIELD_ERROR),
+    /// with what the JS `FieldError` carries: the model, the name asked for,
+    /// the nearest valid name and the valid names.
+    #[error("{message}")]
+    Field {
+        model: String,
+        field: String,
+        suggestion: Option<String>,
+        choices: Vec<String>,
+        message: String,
+    },
     /// An inline read ran past its time budget and was stopped so it can be
     /// re-run off the JS thread; never reaches the user.
     #[error("statement exceeded its inline time budget")]
@@ -65,6 +76,21 @@ impl Error {
                 ("connection", *code, Some(*raw_code))
             }
             Error::Usage { code, .. } => ("usage", *code, None),
+            Error::Field {
+                model,
+                field,
+                suggestion,
+                choices,
+                ..
+            } => {
+                fields.insert("model".into(), model.clone().into());
+                fields.insert("field".into(), field.clone().into());
+                if let Some(s) = suggestion {
+                    fields.insert("suggestion".into(), s.clone().into());
+                }
+                fields.insert("choices".into(), choices.clone().into());
+                ("usage", "FIELD_ERROR", None)
+            }
             Error::OverBudget => ("internal", "OVER_BUDGET", None),
         };
         fields.insert("kind".into(), kind.into());

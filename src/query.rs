@@ -119,16 +119,21 @@ fn field_error(table: &Table, relations: &[&Relation], name: &str) -> Error {
         .map(|c| c.name.as_str())
         .collect();
     options.extend(relations.iter().map(|r| r.name.as_str()));
-    let hint = nearest(name, options.iter().copied())
+    let suggestion = nearest(name, options.iter().copied()).map(str::to_owned);
+    let hint = suggestion
+        .as_ref()
         .map_or(String::new(), |n| format!(" Did you mean '{n}'?"));
-    Error::usage(
-        "FIELD_ERROR",
-        format!(
+    Error::Field {
+        message: format!(
             "{} has no field '{name}'.{hint} Choices: {}",
             table.name,
             options.join(", ")
         ),
-    )
+        model: table.name.clone(),
+        field: name.to_owned(),
+        suggestion,
+        choices: options.iter().map(|o| (*o).to_owned()).collect(),
+    }
 }
 
 fn shape_error(message: impl Into<String>) -> Error {
@@ -763,12 +768,17 @@ impl<'a> Compiler<'a> {
                     .unwrap_or(("?", "?"));
                 let mut options: Vec<&str> = LOOKUPS.to_vec();
                 options.extend(DATE_TRANSFORMS);
-                let hint = nearest(transform, options.iter().copied())
+                let suggestion = nearest(transform, options.iter().copied()).map(str::to_owned);
+                let hint = suggestion
+                    .as_ref()
                     .map_or(String::new(), |n| format!(" Did you mean '{n}'?"));
-                return Err(Error::usage(
-                    "FIELD_ERROR",
-                    format!("unsupported lookup '{transform}' for {table}.{col} in '{key}'.{hint} Lookups: {}; date transforms: {}", LOOKUPS.join(", "), DATE_TRANSFORMS.join(", ")),
-                ));
+                return Err(Error::Field {
+                    message: format!("unsupported lookup '{transform}' for {table}.{col} in '{key}'.{hint} Lookups: {}; date transforms: {}", LOOKUPS.join(", "), DATE_TRANSFORMS.join(", ")),
+                    model: table.to_owned(),
+                    field: key.to_owned(),
+                    suggestion,
+                    choices: options.iter().map(|o| (*o).to_owned()).collect(),
+                });
             }
             let source = self.date_expr(&lhs, &resolved.column);
             lhs = match transform.as_str() {
