@@ -358,7 +358,9 @@ export interface QuerySet<T extends TableTypes = GenericTable, R = T['row']> ext
   defer<K extends Fields<T>>(...fields: K[]): QuerySet<T, Omit<T['row'], K> & Partial<Pick<T['row'], K>>>;
   /** Rows [start, end), like a Python slice. */
   slice(start: number, end?: number | null): QuerySet<T, R>;
+  /** At most `n` rows from the offset (SQL LIMIT; the last call wins). */
   limit(n: number): QuerySet<T, R>;
+  /** Skip `n` rows, keeping the limit (SQL OFFSET; the last call wins): `limit(10).offset(20)` is rows 20–29. */
   offset(n: number): QuerySet<T, R>;
   none(): QuerySet<T, R>;
   all(): QuerySet<T, R>;

@@ -298,3 +298,18 @@ test('functions: Lower and Upper fold Unicode, Concat treats NULL as empty, Coal
   assert.ok(want.some((r) => r.who === 'unknown'), 'one of the two has no composer');
   assert.throws(() => Artist.objects.annotate({ Name: Lower('Name') }), /conflicts with a field/);
 });
+
+test('limit and offset are page operations in either order; slice keeps Python semantics', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const ids = async (qs) => (await qs).map((r) => r.GenreId);
+  const byId = db.model('Genre').objects.filter({ GenreId__lte: 5 }).orderBy('GenreId');
+  assert.deepEqual(await ids(byId.limit(2).offset(2)), [3, 4]);
+  assert.deepEqual(await ids(byId.offset(2).limit(2)), [3, 4]);
+  assert.deepEqual(await ids(byId.offset(1)), [2, 3, 4, 5]);
+  assert.deepEqual(await ids(byId.limit(3).limit(1)), [1], 'the last limit wins');
+  assert.deepEqual(await ids(byId.offset(3).offset(1).limit(2)), [2, 3], 'the last offset wins');
+  assert.deepEqual(await ids(byId.slice(1, 4).slice(1)), [3, 4], 'slice narrows');
+  assert.throws(() => byId.limit(-1), { code: 'INVALID_LOOKUP_VALUE' });
+  assert.throws(() => byId.offset(1.5), { code: 'INVALID_LOOKUP_VALUE' });
+  db.close();
+});

@@ -623,12 +623,23 @@ class QuerySet {
     return this.clone({ start: base + start, end: newEnd });
   }
 
+  /**
+   * At most `n` rows from the current offset: SQL's LIMIT, a page size
+   * (the last call wins), unlike slice(), which narrows Python-style.
+   */
   limit(n) {
-    return this.slice(0, n);
+    if (!Number.isInteger(n) || n < 0) throw invalid('limit(n) takes a whole number of rows, 0 or more');
+    return this.clone({ end: this.state.start + n });
   }
 
+  /**
+   * Skip `n` rows, keeping the limit: SQL's OFFSET, so limit(10).offset(20)
+   * and offset(20).limit(10) are both rows 20-29 (the last call wins).
+   */
   offset(n) {
-    return this.slice(n);
+    if (!Number.isInteger(n) || n < 0) throw invalid('offset(n) takes a whole number of rows, 0 or more');
+    const { start, end } = this.state;
+    return this.clone({ start: n, end: end === null ? null : n + (end - start) });
   }
 
   none() {
