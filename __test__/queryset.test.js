@@ -313,3 +313,19 @@ test('limit and offset are page operations in either order; slice keeps Python s
   assert.throws(() => byId.offset(1.5), { code: 'INVALID_LOOKUP_VALUE' });
   db.close();
 });
+
+test("pk stands for the one-column primary key in filters, relation paths, order, F() and values, as Django's pk", async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  const flat = (qs) => qs.valuesList('TrackId', { flat: true });
+  assert.deepEqual(await flat(Track.objects.filter({ pk: 1 })), [1]);
+  assert.deepEqual(await flat(Track.objects.filter({ pk__in: [2, 3] }).orderBy('pk')), [2, 3]);
+  assert.equal(await Track.objects.filter({ Album__pk: 1 }).count(), await Track.objects.filter({ AlbumId: 1 }).count());
+  assert.deepEqual(await flat(Track.objects.orderBy('-pk').slice(0, 2)), [3503, 3502]);
+  assert.equal(await Track.objects.filter({ Milliseconds__gt: F('pk') }).count(), await Track.objects.filter({ Milliseconds__gt: F('TrackId') }).count());
+  assert.equal((await Track.objects.get({ pk: 5 })).TrackId, 5);
+  assert.deepEqual(await Track.objects.filter({ pk: 1 }).values('pk'), [{ pk: 1 }]);
+  // A composite key has no single pk.
+  assert.throws(() => db.model('PlaylistTrack').objects.filter({ pk: 1 }), FieldError);
+  db.close();
+});

@@ -136,6 +136,15 @@ fn field_error(table: &Table, relations: &[&Relation], name: &str) -> Error {
     }
 }
 
+/// Django's `pk`: the table's one-column primary key, where no column or
+/// relation of that name exists.
+fn primary_key_alias<'t>(table: &'t Table, part: &str) -> Option<&'t crate::schema::Column> {
+    if part != "pk" || table.primary_key.len() != 1 {
+        return None;
+    }
+    table.column(&table.primary_key[0])
+}
+
 fn shape_error(message: impl Into<String>) -> Error {
     Error::usage("INVALID_QUERY", message)
 }
@@ -270,7 +279,18 @@ impl<'a> Compiler<'a> {
         let mut nullable = false;
         let mut path = String::new();
         for (i, part) in parts.iter().enumerate() {
-            if let Some(col) = table.column(part) {
+            let col = table.column(part).or_else(|| {
+                let relation = self
+                    .relations_of(&table.name)
+                    .iter()
+                    .any(|r| &r.name == part);
+                if relation {
+                    None
+                } else {
+                    primary_key_alias(table, part)
+                }
+            });
+            if let Some(col) = col {
                 if col.hidden {
                     return Err(field_error(table, &self.relations_of(&table.name), part));
                 }
@@ -338,7 +358,9 @@ impl<'a> Compiler<'a> {
             let next_is_field = parts.get(i + 1).is_some_and(|p| {
                 let target = self.table(&rel.target).ok();
                 target.is_some_and(|t| {
-                    t.column(p).is_some() || self.relations_of(&t.name).iter().any(|r| &r.name == p)
+                    t.column(p).is_some()
+                        || self.relations_of(&t.name).iter().any(|r| &r.name == p)
+                        || primary_key_alias(t, p).is_some()
                 })
             });
             if !next_is_field {
@@ -1988,6 +2010,22 @@ mod tests {
         }
         let most = json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 16383, "conflict": null});
         assert_eq!(compile(&catalog(), &most).unwrap().binds.len(), 32766);
+    }
+
+    #[test]
+    fn pk_names_the_one_column_primary_key_at_any_hop() {
+        let (s, binds) = sql(json!({
+            "model": "posts",
+            "where": [{ "filter": { "and": [leaf("pk__gt", json!({"p": 0})), leaf("author__pk", json!({"p": 1}))] } }],
+            "order": ["-pk"],
+        }));
+        assert!(
+            s.ends_with(
+                "WHERE ((\"t0\".\"id\" > ?1) AND (\"t1\".\"id\" = ?2)) ORDER BY \"t0\".\"id\" DESC"
+            ),
+            "{s}"
+        );
+        assert_eq!(binds, vec![0, 1]);
     }
 
     #[test]
