@@ -283,11 +283,15 @@ export interface AggregateOptions {
   /** Only rows matching this condition are aggregated (SQL FILTER). */
   filter?: object | QNode;
 }
+export interface DefaultedAggregateOptions<V> extends AggregateOptions {
+  /** The value when no row is aggregated (Django's default), instead of null. */
+  default?: V;
+}
 export declare function Count(field?: string | FieldRef, options?: AggregateOptions): Expression<number>;
-export declare function Sum(field: string | FieldRef, options?: AggregateOptions): Expression<number | null>;
-export declare function Avg(field: string | FieldRef, options?: AggregateOptions): Expression<number | null>;
-export declare function Min<V = unknown>(field: string | FieldRef, options?: AggregateOptions): Expression<V | null>;
-export declare function Max<V = unknown>(field: string | FieldRef, options?: AggregateOptions): Expression<V | null>;
+export declare function Sum(field: string | FieldRef, options?: DefaultedAggregateOptions<number>): Expression<number | null>;
+export declare function Avg(field: string | FieldRef, options?: DefaultedAggregateOptions<number>): Expression<number | null>;
+export declare function Min<V = unknown>(field: string | FieldRef, options?: DefaultedAggregateOptions<V>): Expression<V | null>;
+export declare function Max<V = unknown>(field: string | FieldRef, options?: DefaultedAggregateOptions<V>): Expression<V | null>;
 export declare function Coalesce<V = unknown>(...args: ExprArg[]): Expression<V>;
 export declare function Lower(arg: ExprArg): Expression<string | null>;
 export declare function Upper(arg: ExprArg): Expression<string | null>;

@@ -329,3 +329,17 @@ test("pk stands for the one-column primary key in filters, relation paths, order
   assert.throws(() => db.model('PlaylistTrack').objects.filter({ pk: 1 }), FieldError);
   db.close();
 });
+
+test("aggregates take Django's default: the value when no row is aggregated", async () => {
+  const { Sum, Max, Avg, Count } = require('..');
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  assert.deepEqual(await Track.objects.filter({ TrackId: -1 }).aggregate({ s: Sum('Milliseconds', { default: 0 }), m: Max('Name', { default: 'none' }), a: Avg('Bytes') }), { s: 0, m: 'none', a: null });
+  assert.deepEqual(await Track.objects.filter({ TrackId: 1 }).aggregate({ s: Sum('Milliseconds', { default: 0 }) }), { s: 343719 });
+  // Per group, with a filter on the aggregated rows: a default where none matched.
+  const genres = await db.model('Genre').objects.annotate({ long: Sum('Track__Milliseconds', { filter: { Track__Milliseconds__gt: 2000000 }, default: 0 }) }).orderBy('GenreId').valuesList('long', { flat: true });
+  assert.equal(genres.length, 25);
+  assert.ok(genres.includes(0) && genres.some((v) => v > 0) && !genres.includes(null));
+  assert.throws(() => Count('TrackId', { default: 0 }), { code: 'INVALID_OPTION' });
+  db.close();
+});

@@ -128,15 +128,26 @@ function F(path) {
 
 /** An aggregate: `Count('tracks', { distinct, filter })`, `Sum`, `Avg`, `Min`, `Max`. */
 class Aggregate {
+  /**
+   * Options: `distinct`, `filter` (a condition on the aggregated rows) and
+   * `default`, the value when no row is aggregated (Django's default; not
+   * for Count, which is 0 then).
+   */
   constructor(fn, arg, options) {
-    const { distinct = false, filter = null } = checkOptionKeys(`${fn}()`, options, ['distinct', 'filter']);
+    const given = checkOptionKeys(`${fn}()`, options, ['distinct', 'filter', 'default']);
+    const { distinct = false, filter = null } = given;
     if (arg !== null && typeof arg !== 'string' && !isExpression(arg)) {
       throw new NoormmeError(`${fn}() takes a field name or an expression`, { code: 'INVALID_QUERY' });
+    }
+    if (given.default !== undefined && fn === 'count') {
+      throw new NoormmeError('Count() does not take a default: it is 0 when no row matches', { code: 'INVALID_OPTION', field: 'default' });
     }
     this.fn = fn;
     this.arg = typeof arg === 'string' ? (arg === '*' ? null : new FieldRef(arg)) : arg;
     this.distinct = Boolean(distinct);
     this.filter = filter === null ? null : toQ(filter);
+    // undefined: no default (a default of null is the same as none).
+    this.default = given.default === null ? undefined : capture(given.default);
     this.depth = nestedDepth([this.arg, this.filter]);
     Object.freeze(this);
   }

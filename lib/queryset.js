@@ -87,6 +87,7 @@ function expressionShape(value, slots) {
       arg: value.arg === null ? null : expressionShape(value.arg, slots),
       distinct: value.distinct,
       filter: value.filter === null ? null : qShape(value.filter, slots),
+      default: value.default === undefined ? null : slots.slot(value.default),
     };
   }
   if (value instanceof Func) return { fn: value.fn, args: value.args.map((a) => expressionShape(a, slots)) };
@@ -247,7 +248,7 @@ function exprKey(value) {
     return node.f !== undefined ? `f${quoteKey(node.f)}` : `(${exprKey(node.l)}${node.op}${exprKey(node.r)})`;
   }
   if (value instanceof Aggregate) {
-    return `A${value.fn}${value.distinct ? 'D' : ''}(${value.arg === null ? '*' : exprKey(value.arg)})${value.filter === null ? '' : qKey(value.filter)}`;
+    return `A${value.fn}${value.distinct ? 'D' : ''}(${value.arg === null ? '*' : exprKey(value.arg)})${value.filter === null ? '' : qKey(value.filter)}${value.default === undefined ? '' : '?$'}`;
   }
   if (value instanceof Func) return `${value.fn}(${value.args.map(exprKey).join(',')})`;
   if (value instanceof CastExpr) return `cast(${exprKey(value.expr)} ${quoteKey(String(value.type))})`;
@@ -290,6 +291,7 @@ function exprValues(value, out) {
   } else if (value instanceof Aggregate) {
     if (value.arg !== null) exprValues(value.arg, out);
     if (value.filter !== null) qValues(value.filter, out);
+    if (value.default !== undefined) out.push(value.default);
   } else if (value instanceof Func) {
     for (const a of value.args) exprValues(a, out);
   } else if (value instanceof CastExpr) {

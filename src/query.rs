@@ -499,7 +499,7 @@ impl<'a> Compiler<'a> {
         to
     }
 
-    /// Aggregates (`{"agg": "count", "arg", "distinct", "filter"}`), functions
+    /// Aggregates (`{"agg": "count", "arg", "distinct", "filter", "default"}`), functions
     /// (`{"fn": "lower", "args": [..]}`), casts and annotation references.
     fn function(&mut self, scope: &mut Scope<'a>, node: &Value) -> Result<Option<String>> {
         if let Some(name) = node.get("a").and_then(Value::as_str) {
@@ -534,7 +534,20 @@ impl<'a> Compiler<'a> {
                 ""
             };
             self.saw_aggregate = true;
-            return Ok(Some(format!("{sql_name}({distinct}{}){}", arg?, filter?)));
+            let call = format!("{sql_name}({distinct}{}){}", arg?, filter?);
+            // Django's `default`: the value when no row is aggregated.
+            return Ok(Some(match node.get("default") {
+                Some(d) if !d.is_null() => {
+                    let slot = d.get("p").and_then(Value::as_u64).ok_or_else(|| {
+                        shape_error(format!("{func}(): default takes a value slot"))
+                    })?;
+                    format!(
+                        "COALESCE({call}, {})",
+                        self.param(slot as usize, None, false)
+                    )
+                }
+                _ => call,
+            }));
         }
         if let Some(func) = node.get("fn").and_then(Value::as_str) {
             let mut args = Vec::new();
