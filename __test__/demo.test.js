@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { ROOT } = require('./helpers');
+const { ROOT, stopChild } = require('./helpers');
 
 function freePort() {
   return new Promise((resolve) => {
@@ -39,16 +39,6 @@ test('scripts/demo.js builds the example and serves the blog on 127.0.0.1', { ti
     assert.match(body, /<h1>Posts<\/h1>/);
     assert.match(body, /data-testid="total">\d+/);
   } finally {
-    demo.kill('SIGTERM');
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        demo.kill('SIGKILL');
-        resolve();
-      }, 10000);
-      demo.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await stopChild(demo, 10000);
   }
 });

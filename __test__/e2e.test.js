@@ -9,7 +9,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 const { chromium } = require('playwright-core');
-const { ROOT, tempDir } = require('./helpers');
+const { ROOT, tempDir, stopChild } = require('./helpers');
 
 const APP = path.join(ROOT, 'examples', 'nextjs-app');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -146,17 +146,7 @@ async function withServer(args, env, host, fn) {
     err.message += `\n--- server log ---\n${log.slice(-4000)}`;
     throw err;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve();
-      }, 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await stopChild(child);
   }
 }
 

@@ -46,4 +46,20 @@ function watchEventLoop() {
   };
 }
 
-module.exports = { ROOT, SHARED_DATA, tempDir, tempDb, copyShared, watchEventLoop };
+/** Stops a child process: SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+function stopChild(child, graceMs = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  child.kill('SIGTERM');
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+module.exports = { ROOT, SHARED_DATA, tempDir, tempDb, copyShared, watchEventLoop, stopChild };

@@ -44,6 +44,24 @@ function build(files, { webpack = false } = {}) {
   return { dir, status: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
+/** Starts `next start` on a built app, fetches `urlPath` once it answers (30 s at most), stops it; `{ status, body }`. */
+async function startAndFetch(dir, urlPath) {
+  const port = 30000 + ((process.pid + urlPath.length) % 20000);
+  const next = path.join(dir, 'node_modules', 'next', 'dist', 'bin', 'next');
+  const server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, stdio: 'ignore' });
+  try {
+    const deadline = Date.now() + 30000;
+    let res;
+    while (!res && Date.now() < deadline) {
+      res = await fetch(`http://127.0.0.1:${port}${urlPath}`, { signal: AbortSignal.timeout(5000) }).catch(() => new Promise((r) => setTimeout(r, 250)));
+    }
+    assert.ok(res, 'the server answered within 30 s');
+    return { status: res.status, body: await res.text() };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
 const SERVER_ONLY = /NOORMME runs only in the Node\.js server runtime.*Client Component or an edge route/;
 
 for (const webpack of [false, true]) {
@@ -80,21 +98,9 @@ test("Turbopack: a route with runtime = 'edge' fails the build with NOORMME's ex
 test('webpack: with withNoormme a route handler builds and answers from SQLite', { timeout: 200000 }, async () => {
   const { dir, status, output } = build({ 'next.config.mjs': WITH_NOORMME, 'app/api/answer/route.js': COUNT_ROUTE }, { webpack: true });
   assert.equal(status, 0, output);
-  const port = 30000 + (process.pid % 20000);
-  const next = path.join(dir, 'node_modules', 'next', 'dist', 'bin', 'next');
-  const server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, stdio: 'ignore' });
-  try {
-    const deadline = Date.now() + 30000;
-    let res;
-    while (!res && Date.now() < deadline) {
-      res = await fetch(`http://127.0.0.1:${port}/api/answer`, { signal: AbortSignal.timeout(5000) }).catch(() => new Promise((r) => setTimeout(r, 250)));
-    }
-    assert.ok(res, 'the server answered within 30 s');
-    assert.equal(res.status, 200);
-    assert.deepEqual(await res.json(), [{ answer: 42 }]);
-  } finally {
-    server.kill('SIGTERM');
-  }
+  const res = await startAndFetch(dir, '/api/answer');
+  assert.equal(res.status, 200);
+  assert.deepEqual(JSON.parse(res.body), [{ answer: 42 }]);
 });
 
 test('Turbopack with cacheComponents (create-next-app 16 turns it on): the README pattern, queries inside <Suspense> after connection(), builds and answers', { timeout: 200000 }, async () => {
@@ -116,20 +122,7 @@ test('Turbopack with cacheComponents (create-next-app 16 turns it on): the READM
   ].join('\n');
   const { dir, status, output } = build({ 'next.config.mjs': config, 'app/page.js': page });
   assert.equal(status, 0, output);
-  const port = 30000 + ((process.pid + 7) % 20000);
-  const next = path.join(dir, 'node_modules', 'next', 'dist', 'bin', 'next');
-  const server = spawn(process.execPath, [next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, stdio: 'ignore' });
-  try {
-    const deadline = Date.now() + 30000;
-    let res;
-    while (!res && Date.now() < deadline) {
-      res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(5000) }).catch(() => new Promise((r) => setTimeout(r, 250)));
-    }
-    assert.ok(res, 'the server answered within 30 s');
-    assert.match(await res.text(), /id="answer">42</);
-  } finally {
-    server.kill('SIGTERM');
-  }
+  assert.match((await startAndFetch(dir, '/')).body, /id="answer">42</);
   // Without the boundary the build stops, as Next.js requires: the README says why.
   const blocking = page.replace('export default function Page() {\n  return <Suspense fallback={<p>Loading</p>}><Answer /></Suspense>;\n}', 'export default Answer;');
   const failed = build({ 'next.config.mjs': config, 'app/page.js': blocking });

@@ -343,3 +343,32 @@ test("aggregates take Django's default: the value when no row is aggregated", as
   assert.throws(() => Count('TrackId', { default: 0 }), { code: 'INVALID_OPTION' });
   db.close();
 });
+
+test("text values go through the column's value policy, as Django's fields prepare them", async () => {
+  const { tempDb } = require('./helpers');
+  const file = tempDb();
+  const setup = new NOORMME({ database: file });
+  await setup.exec(`CREATE TABLE ev (id INTEGER PRIMARY KEY, published BOOLEAN NOT NULL, at_ms INTEGER NOT NULL, created DATETIME NOT NULL, price DECIMAL(8,2), score REAL);
+    INSERT INTO ev VALUES (1, 1, 1717200000000, '2024-01-01 10:00:00', '1.50', 0.5), (2, 0, 1700000000000, '2024-01-01 13:00:00', '2.25', 1.5);`);
+  setup.close();
+  const db = new NOORMME({ database: file, nPlusOne: false, columns: { ev: { at_ms: { policy: 'datetime', storage: 'unix_ms' } } } });
+  const Ev = db.model('ev');
+  const ids = async (filter) => Ev.objects.filter(filter).orderBy('id').valuesList('id', { flat: true });
+  assert.deepEqual(await ids({ published: 'false' }), [2], "'false' is False on a BOOLEAN (it matched nothing)");
+  assert.deepEqual(await ids({ published: 'True' }), [1]);
+  assert.deepEqual(await ids({ at_ms__gte: '2024-06-01' }), [1], 'an ISO date on a unix-milliseconds column');
+  assert.deepEqual(await ids({ created__gte: '2024-01-01T12:00:00Z' }), [2], "ISO text with T and Z on 'YYYY-MM-DD HH:MM:SS' text");
+  assert.deepEqual(await ids({ id: '2' }), [2]);
+  assert.deepEqual(await ids({ id__in: ['1', '2'] }), [1, 2]);
+  assert.deepEqual(await ids({ price__gt: '2' }), [2]);
+  assert.deepEqual(await ids({ score__lt: '1' }), [1]);
+  for (const [filter, field] of [[{ id: 'abc' }, 'id'], [{ published: 'maybe' }, 'published'], [{ created__gte: 'yesterday' }, 'created'], [{ price: '1,5' }, 'price'], [{ id__in: ['1', 'x'] }, 'id']]) {
+    await assert.rejects(async () => Ev.objects.filter(filter), (e) => e.code === 'INVALID_VALUE' && e.field === field && new RegExp(`Field '${field}'`).test(e.message), JSON.stringify(filter));
+  }
+  // Writes too: 'true' is stored as 1, and a bad value writes nothing.
+  const row = await Ev.objects.create({ published: 'true', at_ms: '2024-01-02T00:00:00Z', created: '2024-02-01 08:00:00', price: '3.75', score: '2.5' });
+  assert.deepEqual(await db.query('SELECT published, at_ms, created, price, score FROM ev WHERE id = ?', [row.id]), [{ published: 1, at_ms: 1704153600000, created: '2024-02-01 08:00:00', price: 3.75, score: 2.5 }]);
+  await assert.rejects(Ev.objects.filter({ id: 1 }).update({ published: 'nope' }), { code: 'INVALID_VALUE' });
+  assert.equal((await Ev.objects.get({ id: 1 })).published, true);
+  db.close();
+});

@@ -6,7 +6,7 @@
 // result empty, so bad input can only narrow what a page shows.
 
 const { NoormmeError } = require('./errors');
-const { parseDate } = require('./policies');
+const { CONVERTERS, BY_POLICY, ConversionError } = require('./policies');
 const { closest } = require('./suggest');
 const { isWellFormed } = require('./params');
 
@@ -20,81 +20,6 @@ const NUMBER_TRANSFORMS = new Set(['year', 'month', 'day', 'week', 'week_day', '
 
 const OPTIONS = ['fields', 'orderBy', 'orderParam', 'maxValues'];
 const DEFAULT_MAX_VALUES = 100;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-
-const INTEGER_TEXT = /^[+-]?\d+(?:\.0*)?$/;
-const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-/** Thrown by a converter; its message goes into `errors[param]`. */
-class Invalid extends Error {}
-
-/** 'true'/'false'/'1'/'0' (any case for the words) as a boolean, as Django's NullBooleanField reads them. */
-function toBoolean(text) {
-  const t = text.trim().toLowerCase();
-  if (t === 'true' || t === '1') return true;
-  if (t === 'false' || t === '0') return false;
-  throw new Invalid('Enter true, false, 1 or 0.');
-}
-
-/** A whole number as Django's IntegerField reads it ('12', ' +12 ', '12.0'); a bigint past 2^53. */
-function toInteger(text) {
-  const t = text.trim();
-  if (!INTEGER_TEXT.test(t)) throw new Invalid('Enter a whole number.');
-  const n = BigInt(t.replace(/\.0*$/, ''));
-  if (n < INT64_MIN || n > INT64_MAX) throw new Invalid('Enter a whole number within 64 bits.');
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-}
-
-/** A finite decimal or exponent number ('1.5', '-2e3'); NaN and Infinity are refused, as Django's FloatField does. */
-function toReal(text) {
-  const t = text.trim();
-  const n = Number(t);
-  if (!NUMBER_TEXT.test(t) || !Number.isFinite(n)) throw new Invalid('Enter a number.');
-  return n;
-}
-
-/** A decimal keeps its digits as text: SQLite's NUMERIC affinity compares it as a number, without a float's rounding. */
-function toDecimal(text) {
-  const t = text.trim();
-  if (!NUMBER_TEXT.test(t) || !Number.isFinite(Number(t))) throw new Invalid('Enter a number.');
-  return t;
-}
-
-/** A calendar date (YYYY-MM-DD) as a Date at UTC midnight: the column's encoder writes it in its own storage format. */
-function toDate(text) {
-  const m = DATE_TEXT.exec(text.trim());
-  const date = m && parseDate(m[0]);
-  if (!date) throw new Invalid('Enter a valid date (YYYY-MM-DD).');
-  return date;
-}
-
-/** The text `date(column)` compares with: an ISO calendar date. */
-function toDateText(text) {
-  return toDate(text).toISOString().slice(0, 10);
-}
-
-/** An ISO 8601 date or date and time ('2024-05-01', '2024-05-01T10:00', '...+02:00'); naive times are UTC, as stored dates are read. */
-function toDateTime(text) {
-  const date = parseDate(text.trim());
-  if (!date) throw new Invalid('Enter a valid date/time (ISO 8601).');
-  return date;
-}
-
-const CONVERTERS = {
-  boolean: toBoolean,
-  integer: toInteger,
-  real: toReal,
-  decimal: toDecimal,
-  date: toDate,
-  dateText: toDateText,
-  datetime: toDateTime,
-  text: (text) => text,
-};
-
-const BY_POLICY = { boolean: 'boolean', integer: 'integer', real: 'real', numeric: 'decimal', decimal: 'decimal', date: 'date', datetime: 'datetime' };
-
 /** A mistake in a filterSet declaration: code, not input, so it throws. */
 function optionError(message) {
   return new NoormmeError(message, { code: 'INVALID_OPTION' });
@@ -143,15 +68,15 @@ function valuesOf(params, name) {
   return Array.isArray(value) ? value : [value];
 }
 
-/** A request value as text, or an Invalid: a parsed JSON body may hold numbers and booleans, never objects. */
+/** A request value as text, or a ConversionError: a parsed JSON body may hold numbers and booleans, never objects. */
 function asText(value) {
   if (typeof value === 'string') {
     // A JSON body can hold "\ud800"; binding it would throw later, as the page renders.
-    if (!isWellFormed(value)) throw new Invalid('Enter well-formed text (it holds a lone UTF-16 surrogate).');
+    if (!isWellFormed(value)) throw new ConversionError('Enter well-formed text (it holds a lone UTF-16 surrogate).');
     return value;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new Invalid('Enter text, not a list or an object.');
+  throw new ConversionError('Enter text, not a list or an object.');
 }
 
 /**
@@ -234,7 +159,7 @@ class FilterSet {
       try {
         value = this.convert(d, valuesOf(source, d.name));
       } catch (err) {
-        if (!(err instanceof Invalid)) throw err;
+        if (!(err instanceof ConversionError)) throw err;
         errors[d.name] = err.message;
         continue;
       }
@@ -252,7 +177,7 @@ class FilterSet {
           qs = qs.orderBy(...order, ...tiebreak);
         }
       } catch (err) {
-        if (!(err instanceof Invalid)) throw err;
+        if (!(err instanceof ConversionError)) throw err;
         errors[this.orderParam] = err.message;
       }
     }
@@ -268,7 +193,7 @@ class FilterSet {
       for (const value of raw) {
         for (const item of asText(value).split(',')) {
           if (item === '') continue;
-          if (items.length === this.maxValues) throw new Invalid(`Enter at most ${this.maxValues} values.`);
+          if (items.length === this.maxValues) throw new ConversionError(`Enter at most ${this.maxValues} values.`);
           items.push(d.convert(item));
         }
       }
@@ -278,7 +203,7 @@ class FilterSet {
     if (text === '') return undefined;
     if (d.lookup === 'range') {
       const pair = text.split(',');
-      if (pair.length !== 2 || pair[0] === '' || pair[1] === '') throw new Invalid('Enter two values separated by a comma: low,high.');
+      if (pair.length !== 2 || pair[0] === '' || pair[1] === '') throw new ConversionError('Enter two values separated by a comma: low,high.');
       return [d.convert(pair[0]), d.convert(pair[1])];
     }
     const value = d.convert(text);
@@ -286,7 +211,7 @@ class FilterSet {
       try {
         require('./native').checkRegex(value);
       } catch {
-        throw new Invalid('Enter a valid regular expression.');
+        throw new ConversionError('Enter a valid regular expression.');
       }
     }
     return value;
@@ -298,11 +223,11 @@ class FilterSet {
     const text = asText(raw[raw.length - 1]);
     if (text === '') return undefined;
     const items = text.split(',');
-    if (items.length > this.orderBy.length) throw new Invalid(`Order by at most ${this.orderBy.length} fields.`);
+    if (items.length > this.orderBy.length) throw new ConversionError(`Order by at most ${this.orderBy.length} fields.`);
     const seen = new Set();
     for (const item of items) {
       const name = item.startsWith('-') ? item.slice(1) : item;
-      if (!this.orderBy.includes(name) || seen.has(name)) throw new Invalid(`Order by ${this.orderBy.join(', ')} (each at most once, '-' for descending).`);
+      if (!this.orderBy.includes(name) || seen.has(name)) throw new ConversionError(`Order by ${this.orderBy.join(', ')} (each at most once, '-' for descending).`);
       seen.add(name);
     }
     return items;

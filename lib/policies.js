@@ -148,19 +148,130 @@ function encodeJson(value, column) {
   }
 }
 
+// ---- text to values, as Django's form fields read them -------------------
+// Used by filterSet for request parameters, and by the encoders below for a
+// string given where a column holds booleans, numbers or dates (Django's
+// get_prep_value: 'false' is False for a BooleanField, 'abc' is an error for
+// an IntegerField).
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+const INTEGER_TEXT = /^[+-]?\d+(?:\.0*)?$/;
+const NUMBER_TEXT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** Thrown by a text converter; its message says what the text should be (filterSet puts it in `errors`). */
+class ConversionError extends Error {}
+
+/** 'true'/'false'/'1'/'0' (any case for the words) as a boolean, as Django's NullBooleanField reads them. */
+function toBoolean(text) {
+  const t = text.trim().toLowerCase();
+  if (t === 'true' || t === '1') return true;
+  if (t === 'false' || t === '0') return false;
+  throw new ConversionError('Enter true, false, 1 or 0.');
+}
+
+/** A whole number as Django's IntegerField reads it ('12', ' +12 ', '12.0'); a bigint past 2^53. */
+function toInteger(text) {
+  const t = text.trim();
+  if (!INTEGER_TEXT.test(t)) throw new ConversionError('Enter a whole number.');
+  const n = BigInt(t.replace(/\.0*$/, ''));
+  if (n < INT64_MIN || n > INT64_MAX) throw new ConversionError('Enter a whole number within 64 bits.');
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+/** A finite decimal or exponent number ('1.5', '-2e3'); NaN and Infinity are refused, as Django's FloatField does. */
+function toReal(text) {
+  const t = text.trim();
+  const n = Number(t);
+  if (!NUMBER_TEXT.test(t) || !Number.isFinite(n)) throw new ConversionError('Enter a number.');
+  return n;
+}
+
+/** A decimal keeps its digits as text: SQLite's NUMERIC affinity compares it as a number, without a float's rounding. */
+function toDecimal(text) {
+  const t = text.trim();
+  if (!NUMBER_TEXT.test(t) || !Number.isFinite(Number(t))) throw new ConversionError('Enter a number.');
+  return t;
+}
+
+/** A calendar date (YYYY-MM-DD) as a Date at UTC midnight: the column's encoder writes it in its own storage format. */
+function toDate(text) {
+  const m = DATE_TEXT.exec(text.trim());
+  const date = m && parseDate(m[0]);
+  if (!date) throw new ConversionError('Enter a valid date (YYYY-MM-DD).');
+  return date;
+}
+
+/** The text `date(column)` compares with: an ISO calendar date. */
+function toDateText(text) {
+  return toDate(text).toISOString().slice(0, 10);
+}
+
+/** An ISO 8601 date or date and time ('2024-05-01', '2024-05-01T10:00', '...+02:00'); naive times are UTC, as stored dates are read. */
+function toDateTime(text) {
+  const date = parseDate(text.trim());
+  if (!date) throw new ConversionError('Enter a valid date/time (ISO 8601).');
+  return date;
+}
+
+/** Text converters by kind (dateText: what `date(column)` compares with). */
+const CONVERTERS = {
+  boolean: toBoolean,
+  integer: toInteger,
+  real: toReal,
+  decimal: toDecimal,
+  date: toDate,
+  dateText: toDateText,
+  datetime: toDateTime,
+  text: (text) => text,
+};
+
+/** Which converter reads text for a column of each value policy. */
+const BY_POLICY = { boolean: 'boolean', integer: 'integer', real: 'real', numeric: 'decimal', decimal: 'decimal', date: 'date', datetime: 'datetime' };
+
+
+/**
+ * `convert(text)`, or a NoormmeError INVALID_VALUE naming the column and the
+ * text (Django: "Field 'id' expected a number but got 'abc'").
+ */
+function fromText(column, convert, text) {
+  try {
+    return convert(text);
+  } catch (err) {
+    if (!(err instanceof ConversionError)) throw err;
+    const shown = text.length > 50 ? `${JSON.stringify(text.slice(0, 50))}…` : JSON.stringify(text);
+    throw new NoormmeError(`Field '${column.name}' got ${shown}: ${err.message}`, { code: 'INVALID_VALUE', field: column.name, value: shown });
+  }
+}
+
 /** (JS value) => value to bind, in the column's storage format. */
 function encoderFor(column) {
   switch (column.policy) {
     case 'boolean':
-      return (v) => (v === true ? 1 : v === false ? 0 : v);
+      return (v) => {
+        const b = typeof v === 'string' ? fromText(column, toBoolean, v) : v;
+        return b === true ? 1 : b === false ? 0 : b;
+      };
     case 'date':
     case 'datetime':
-      return (v) => (v instanceof Date ? formatDate(v, column.storage) : v);
+      return (v) => {
+        const d = typeof v === 'string' ? fromText(column, toDateTime, v) : v;
+        return d instanceof Date ? formatDate(d, column.storage) : d;
+      };
     case 'json':
       return (v) => (v === null ? null : encodeJson(v, column));
+    case 'integer':
+      return (v) => (typeof v === 'string' ? fromText(column, toInteger, v) : v);
+    case 'real':
+      return (v) => (typeof v === 'string' ? fromText(column, toReal, v) : v);
+    case 'numeric':
+    case 'decimal':
+      return (v) => (typeof v === 'string' ? fromText(column, toDecimal, v) : v);
     default:
       return null;
   }
 }
 
-module.exports = { parseDate, formatDate, decoderFor, encoderFor };
+module.exports = { parseDate, formatDate, decoderFor, encoderFor, CONVERTERS, BY_POLICY, ConversionError };
