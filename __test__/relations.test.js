@@ -188,3 +188,23 @@ test('a sliced Prefetch queryset slices per parent', async () => {
     assert.deepEqual(album.longest.map((t) => t.TrackId), want.map((r) => r.TrackId));
   }
 });
+
+test('isnull: true through a to-many relation also matches rows without related rows, as Django\'s LEFT JOIN does', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Artist = db.model('Artist');
+  const [{ n: withoutAlbums }] = await db.query('SELECT count(*) AS n FROM Artist WHERE ArtistId NOT IN (SELECT ArtistId FROM Album)');
+  assert.equal(withoutAlbums, 71);
+  // Django 5.2 on chinook: 71 (NOORMME said 0: no album has a NULL title).
+  assert.equal(await Artist.objects.filter({ Album__Title__isnull: true }).count(), 71);
+  assert.equal(await Artist.objects.filter({ Album__Title: null }).count(), 71);
+  assert.equal(await Artist.objects.filter({ Album__isnull: true }).count(), 71);
+  // A condition NULLs cannot meet keeps rows without albums out.
+  assert.equal(await Artist.objects.filter({ Album__Title__isnull: true, Album__AlbumId__gt: 0 }).count(), 0);
+  assert.equal(await Artist.objects.filter({ Album__Title__isnull: false }).count(), 275 - 71);
+  // Two hops: artists without albums, or with an album without tracks.
+  const [{ n: twoHops }] = await db.query(
+    'SELECT count(*) AS n FROM Artist ar WHERE NOT EXISTS (SELECT 1 FROM Album al WHERE al.ArtistId = ar.ArtistId) OR EXISTS (SELECT 1 FROM Album al WHERE al.ArtistId = ar.ArtistId AND NOT EXISTS (SELECT 1 FROM Track t WHERE t.AlbumId = al.AlbumId))',
+  );
+  assert.equal(await Artist.objects.filter({ Album__Track__Name__isnull: true }).count(), twoHops);
+  db.close();
+});

@@ -768,12 +768,28 @@ impl<'a> Compiler<'a> {
             }
         }
         let joins: Vec<String> = inner.joins.iter().map(|(_, _, j)| j.clone()).collect();
-        Ok(format!(
+        let exists = format!(
             "EXISTS (SELECT 1 FROM {from}{}{} WHERE {})",
             if joins.is_empty() { "" } else { " " },
             joins.join(" "),
             conds.join(" AND ")
-        ))
+        );
+        // Django joins a to-many relation with a LEFT JOIN: a row without
+        // related rows meets it as one all-NULL related row. When every
+        // condition holds for NULLs (`__isnull: true`, `= None`), such rows
+        // match too (`Artist.filter({ Album__Title__isnull: true })` finds
+        // the artists without albums).
+        let null_satisfied = leaves.iter().all(|(key, value)| {
+            value.is_null() || (key.ends_with("__isnull") && value.as_bool() == Some(true))
+        });
+        Ok(if null_satisfied {
+            format!(
+                "({exists} OR NOT EXISTS (SELECT 1 FROM {from} WHERE {}))",
+                conds[0]
+            )
+        } else {
+            exists
+        })
     }
 
     fn condition(
@@ -2023,6 +2039,28 @@ mod tests {
         }
         let most = json!({"model": "users", "mode": "bulk_insert", "fields": ["email", "name"], "rows": 16383, "conflict": null});
         assert_eq!(compile(&catalog(), &most).unwrap().binds.len(), 32766);
+    }
+
+    #[test]
+    fn isnull_true_through_a_to_many_relation_matches_rows_without_related_rows() {
+        let (s, binds) = sql(json!({
+            "model": "users",
+            "where": [{ "filter": leaf("posts_by_author__title__isnull", json!(true)) }],
+        }));
+        assert!(
+            s.ends_with(
+                "WHERE ((EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"t0\".\"id\" AND \"s1\".\"title\" IS NULL) \
+                 OR NOT EXISTS (SELECT 1 FROM \"posts\" AS \"s1\" WHERE \"s1\".\"author_id\" = \"t0\".\"id\")))"
+            ),
+            "{s}"
+        );
+        assert!(binds.is_empty());
+        // With a condition NULLs cannot meet, only the EXISTS remains.
+        let (s, _) = sql(json!({
+            "model": "users",
+            "where": [{ "filter": { "and": [leaf("posts_by_author__title__isnull", json!(true)), leaf("posts_by_author__views__gt", json!({"p": 0}))] } }],
+        }));
+        assert!(!s.contains("NOT EXISTS"), "{s}");
     }
 
     #[test]
