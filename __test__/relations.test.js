@@ -208,3 +208,18 @@ test('isnull: true through a to-many relation also matches rows without related 
   assert.equal(await Artist.objects.filter({ Album__Track__Name__isnull: true }).count(), twoHops);
   db.close();
 });
+
+test('rel__isnull joins the other conditions on the same relation in one filter(), in either key order', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Artist = db.model('Artist');
+  const [{ n }] = await db.query("SELECT count(*) AS n FROM Artist ar WHERE EXISTS (SELECT 1 FROM Album al WHERE al.ArtistId = ar.ArtistId AND al.Title GLOB 'A*')");
+  assert.ok(n > 0 && n < 204);
+  // One key order threw PARAMETER_COUNT, the other dropped the title condition.
+  assert.equal(await Artist.objects.filter({ Album__isnull: false, Album__Title__startswith: 'A' }).count(), n);
+  assert.equal(await Artist.objects.filter({ Album__Title__startswith: 'A', Album__isnull: false }).count(), n);
+  // No album and an album title: nothing (a LEFT JOIN's NULL row has no title).
+  assert.equal(await Artist.objects.filter({ Album__isnull: true, Album__Title__startswith: 'A' }).count(), 0);
+  assert.equal(await Artist.objects.filter({ Album__Title__startswith: 'A', Album__isnull: true }).count(), 0);
+  assert.equal(await Artist.objects.filter({ Album__isnull: true, Album__Title__isnull: true }).count(), 71);
+  db.close();
+});

@@ -730,6 +730,8 @@ impl<'a> Compiler<'a> {
             }
         };
         let mut conds = vec![correlation];
+        // `rel__isnull` in the group: whether there must be no related row.
+        let mut no_related = None;
         for (key, value) in leaves {
             let parts: Vec<String> = key.split("__").map(str::to_owned).collect();
             let inner_key = parts[at + 1..].join("__");
@@ -747,15 +749,12 @@ impl<'a> Compiler<'a> {
                 };
                 conds.push(self.leaf(&mut inner, &sub, value)?);
             } else if ["isnull"].contains(&inner_key.as_str()) {
-                let truth = value
-                    .as_bool()
-                    .ok_or_else(|| shape_error(format!("{key}: isnull takes true or false")))?;
-                let sql = format!("SELECT 1 FROM {from} WHERE {}", conds[0]);
-                return Ok(if truth {
-                    format!("NOT EXISTS ({sql})")
-                } else {
-                    format!("EXISTS ({sql})")
-                });
+                // Kept with the group's other conditions, which still compile
+                // (and bind) here: returning early dropped them.
+                no_related =
+                    Some(value.as_bool().ok_or_else(|| {
+                        shape_error(format!("{key}: isnull takes true or false"))
+                    })?);
             } else if LOOKUPS.contains(&inner_key.as_str()) {
                 let pk = target
                     .primary_key
@@ -782,11 +781,18 @@ impl<'a> Compiler<'a> {
         let null_satisfied = leaves.iter().all(|(key, value)| {
             value.is_null() || (key.ends_with("__isnull") && value.as_bool() == Some(true))
         });
+        let none = format!("NOT EXISTS (SELECT 1 FROM {from} WHERE {})", conds[0]);
+        if no_related == Some(true) {
+            // No related row: met only if the other conditions hold for the
+            // all-NULL row; else nothing matches (the conditions stay, bound).
+            return Ok(if null_satisfied {
+                none
+            } else {
+                format!("({none} AND {exists})")
+            });
+        }
         Ok(if null_satisfied {
-            format!(
-                "({exists} OR NOT EXISTS (SELECT 1 FROM {from} WHERE {}))",
-                conds[0]
-            )
+            format!("({exists} OR {none})")
         } else {
             exists
         })
