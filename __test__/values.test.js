@@ -147,3 +147,24 @@ test('canonical ISO text parses by the fast path with the same checks as the gen
   assert.equal(parseDate('2024-03-05 10:11:12').toISOString(), '2024-03-05T10:11:12.000Z');
   assert.equal(parseDate('2024-03-05T10:11:12+02:00').toISOString(), '2024-03-05T08:11:12.000Z');
 });
+
+test('a Date keeps its milliseconds in a DATETIME column sampled without them: the format widens, comparisons stay right', async () => {
+  const file = tempDb();
+  const setup = new NOORMME({ database: file });
+  await setup.exec("CREATE TABLE ev (id INTEGER PRIMARY KEY, at DATETIME NOT NULL); INSERT INTO ev (at) VALUES ('2024-01-01 08:30:00'), ('2024-01-01 09:00:00')");
+  setup.close();
+  const db = new NOORMME({ database: file, nPlusOne: false });
+  const Ev = db.model('ev');
+  const at = new Date('2024-01-01T08:30:00.123Z');
+  const row = await Ev.objects.create({ at });
+  assert.deepEqual(await db.query('SELECT at FROM ev WHERE id = ?', [row.id]), [{ at: '2024-01-01 08:30:00.123000' }]);
+  assert.equal((await Ev.objects.get({ id: row.id })).at.toISOString(), '2024-01-01T08:30:00.123Z');
+  const after = async (iso) => Ev.objects.filter({ at__gt: new Date(iso) }).orderBy('id').valuesList('id', { flat: true });
+  assert.deepEqual(await after('2024-01-01T08:30:00.500Z'), [2]);
+  assert.deepEqual(await after('2024-01-01T08:30:00.100Z'), [2, 3]);
+  assert.deepEqual(await after('2024-01-01T08:29:59.999Z'), [1, 2, 3]);
+  // Whole seconds are written as the stored values are.
+  const whole = await Ev.objects.create({ at: new Date('2024-01-02T00:00:00.000Z') });
+  assert.deepEqual(await db.query('SELECT at FROM ev WHERE id = ?', [whole.id]), [{ at: '2024-01-02 00:00:00' }]);
+  db.close();
+});

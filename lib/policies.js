@@ -89,14 +89,24 @@ function formatDate(date, storage) {
       let text =
         `${pad(shifted.getUTCFullYear(), 4)}-${pad(shifted.getUTCMonth() + 1)}-${pad(shifted.getUTCDate())}` +
         `${storage.separator || ' '}${pad(shifted.getUTCHours())}:${pad(shifted.getUTCMinutes())}`;
-      if (storage.seconds !== false) {
-        text += `:${pad(shifted.getUTCSeconds())}`;
-        const millis = shifted.getUTCMilliseconds();
-        if (storage.fraction === null || storage.fraction === undefined) {
+      const seconds = shifted.getUTCSeconds();
+      const millis = shifted.getUTCMilliseconds();
+      // The sampled format is widened, never cut: seconds and milliseconds a
+      // Date has are written even where the stored values had none (Django
+      // writes microseconds). Text of one layout still sorts by time.
+      if (storage.seconds !== false || seconds !== 0 || millis !== 0) {
+        text += `:${pad(seconds)}`;
+        const digits = storage.fraction ?? 0;
+        const ms = pad(millis, 3);
+        if (millis === 0) {
+          if (digits > 0) text += `.${'0'.repeat(digits)}`;
+        } else if (digits === 0) {
           // Written only when non-zero, with microsecond digits as Django does.
-          if (millis !== 0) text += `.${pad(millis, 3)}000`;
-        } else if (storage.fraction > 0) {
-          text += `.${pad(millis, 3).padEnd(storage.fraction, '0').slice(0, storage.fraction)}`;
+          text += `.${ms}000`;
+        } else {
+          // As many digits as the stored values have, and as the milliseconds need.
+          const needed = ms.replace(/0+$/, '').length;
+          text += `.${ms.padEnd(digits, '0').slice(0, Math.max(digits, needed))}`;
         }
       }
       return text + zone;
