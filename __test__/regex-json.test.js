@@ -67,3 +67,18 @@ test('JSON columns take key paths in filter, values and orderBy', async () => {
   assert.throws(() => Doc.objects.filter({ "data__own'er": 1 }), (e) => e instanceof FieldError && /cannot be a key in a path into the JSON column data/.test(e.message));
   db.close();
 });
+
+test('JSON key paths tell a JSON null, a missing key and SQL NULL apart, as Django does', async () => {
+  const db = new NOORMME({ database: tempDb(), nPlusOne: false });
+  await db.exec(`CREATE TABLE doc (id INTEGER PRIMARY KEY, data JSON);
+    INSERT INTO doc VALUES (1, '{"owner": null}'), (2, '{}'), (3, NULL), (4, '{"owner": "ada"}');`);
+  db.refreshSchema();
+  const Doc = db.model('doc');
+  const ids = async (filter) => Doc.objects.filter(filter).orderBy('id').valuesList('id', { flat: true });
+  assert.deepEqual(await ids({ data__owner: null }), [1], 'a JSON null only');
+  assert.deepEqual(await ids({ data__owner__isnull: true }), [2, 3], 'the key missing, or no document');
+  assert.deepEqual(await ids({ data__owner__isnull: false }), [1, 4]);
+  assert.deepEqual(await ids({ data__owner: 'ada' }), [4]);
+  assert.deepEqual(await Doc.objects.exclude({ data__owner: null }).orderBy('id').valuesList('id', { flat: true }), [2, 3, 4]);
+  db.close();
+});

@@ -187,6 +187,9 @@ struct Resolved<'a> {
     sql: String,
     column: Option<(&'a Table, String)>,
     rest: Vec<String>,
+    /// For a key path into a JSON column, `json_type(column, path)`: NULL for
+    /// a missing key (or a NULL column), 'null' for a JSON null.
+    json_type: Option<String>,
 }
 
 impl<'a> Compiler<'a> {
@@ -308,12 +311,14 @@ impl<'a> Compiler<'a> {
                         sql: format!("json_extract({sql}, '{path}')"),
                         column: None,
                         rest,
+                        json_type: Some(format!("json_type({sql}, '{path}')")),
                     }));
                 }
                 return Ok(Ok(Resolved {
                     sql,
                     column: Some((table, col.name.clone())),
                     rest,
+                    json_type: None,
                 }));
             }
             let relations = self.relations_of(&table.name);
@@ -340,6 +345,7 @@ impl<'a> Compiler<'a> {
                         sql: format!("{}.{}", quote(&alias), quote(&key)),
                         column: None,
                         rest: Vec::new(),
+                        json_type: None,
                     }));
                 }
                 continue;
@@ -382,6 +388,7 @@ impl<'a> Compiler<'a> {
                     sql: format!("{}.{}", quote(&alias), quote(&col.name)),
                     column: Some((table, col.name.clone())),
                     rest: parts[i + 1..].to_vec(),
+                    json_type: None,
                 }));
             }
             path = if path.is_empty() {
@@ -655,6 +662,7 @@ impl<'a> Compiler<'a> {
                 sql,
                 column: None,
                 rest: parts[1..].to_vec(),
+                json_type: None,
             };
             return self.condition(scope, resolved, key, value);
         }
@@ -806,6 +814,7 @@ impl<'a> Compiler<'a> {
         value: &Value,
     ) -> Result<String> {
         let mut lhs = resolved.sql.clone();
+        let json_type = resolved.json_type.clone();
         let column = resolved
             .column
             .as_ref()
@@ -880,9 +889,16 @@ impl<'a> Compiler<'a> {
                 let truth = value
                     .as_bool()
                     .ok_or_else(|| shape_error(format!("{key}: isnull takes true or false")))?;
-                format!("{lhs} IS {}NULL", if truth { "" } else { "NOT " })
+                // A JSON key path is null when the key is missing (Django's
+                // KeyTransformIsNull): a JSON null is a value there.
+                let subject = json_type.as_deref().unwrap_or(&lhs);
+                format!("{subject} IS {}NULL", if truth { "" } else { "NOT " })
             }
-            "exact" if value.is_null() => format!("{lhs} IS NULL"),
+            // `data__owner: null` is a JSON null, not a missing key (Django's JSONField).
+            "exact" if value.is_null() => match &json_type {
+                Some(t) => format!("{t} = 'null'"),
+                None => format!("{lhs} IS NULL"),
+            },
             "exact" => format!("{lhs} = {}", rhs(self, scope, value, false)?),
             "gt" => format!("{lhs} > {}", rhs(self, scope, value, false)?),
             "gte" => format!("{lhs} >= {}", rhs(self, scope, value, false)?),
