@@ -223,3 +223,17 @@ test('rel__isnull joins the other conditions on the same relation in one filter(
   assert.equal(await Artist.objects.filter({ Album__isnull: true, Album__Title__isnull: true }).count(), 71);
   db.close();
 });
+
+test("a many-to-many and its junction's reverse relation share one junction join, as in Django", async () => {
+  const { Count } = require('..');
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  const [{ n }] = await db.query('SELECT count(*) AS n FROM PlaylistTrack WHERE TrackId = 1');
+  assert.equal(n, 3);
+  // Django: {a: 3, b: 3}; two junction joins made it the cross product, 9 and 9.
+  assert.deepEqual(await Track.objects.filter({ TrackId: 1 }).aggregate({ a: Count('PlaylistTrack'), b: Count('Playlist') }), { a: 3, b: 3 });
+  assert.deepEqual(await Track.objects.filter({ TrackId: 1 }).aggregate({ b: Count('Playlist'), a: Count('PlaylistTrack') }), { b: 3, a: 3 });
+  const [row] = await Track.objects.filter({ TrackId: 1 }).annotate({ playlists: Count('Playlist'), links: Count('PlaylistTrack') });
+  assert.deepEqual([row.playlists, row.links], [3, 3]);
+  db.close();
+});

@@ -332,7 +332,21 @@ impl<'a> Compiler<'a> {
                     format!("{path}__{part}")
                 };
                 let target = self.table(&rel.target)?;
-                alias = self.join_to_many(scope, &path, &alias, rel, target);
+                // The junction's own relation from this table, when it has
+                // one: a many-to-many and it then share one junction join.
+                let junction = rel.through.as_ref().and_then(|th| {
+                    relations.iter().copied().find(|r| {
+                        r.through.is_none()
+                            && r.target == th.table
+                            && r.target_columns == th.source_columns
+                            && r.columns == rel.columns
+                    })
+                });
+                let junction_path = junction.map(|r| match path.rsplit_once("__") {
+                    Some((prefix, _)) => format!("{prefix}__{}", r.name),
+                    None => r.name.clone(),
+                });
+                alias = self.join_to_many(scope, &path, &alias, rel, target, junction_path);
                 table = target;
                 if i + 1 == parts.len() {
                     // `Count('tracks')`: the related rows' key.
@@ -470,6 +484,12 @@ impl<'a> Compiler<'a> {
 
     /// LEFT JOINs a to-many relation (through its junction for many-to-many)
     /// once per path; returns the alias of the related table.
+    /// Joins a to-many relation at `path` (once per path) and returns its
+    /// alias. A many-to-many goes through its junction, joined under
+    /// `junction_path` (the path of the junction's own reverse relation,
+    /// when there is one), so `Count('PlaylistTrack')` and `Count('Playlist')`
+    /// count the same junction rows rather than their cross product, as in
+    /// Django.
     fn join_to_many(
         &mut self,
         scope: &mut Scope<'a>,
@@ -477,6 +497,7 @@ impl<'a> Compiler<'a> {
         from: &str,
         rel: &'a Relation,
         target: &'a Table,
+        junction_path: Option<String>,
     ) -> String {
         if let Some((_, a, _)) = scope.joins.iter().find(|(p, _, _)| p == path) {
             return a.clone();
@@ -490,12 +511,28 @@ impl<'a> Compiler<'a> {
                 column_pairs(&to, &rel.target_columns, from, &rel.columns)
             ),
             Some(th) => {
-                let j = self.new_alias("j");
+                let shared = junction_path
+                    .as_ref()
+                    .and_then(|jp| scope.joins.iter().find(|(p, _, _)| p == jp))
+                    .map(|(_, a, _)| a.clone());
+                let j = match shared {
+                    Some(j) => j,
+                    None => {
+                        let j = self.new_alias("j");
+                        let junction = format!(
+                            "LEFT JOIN {} AS {} ON {}",
+                            quote(&th.table),
+                            quote(&j),
+                            column_pairs(&j, &th.source_columns, from, &rel.columns)
+                        );
+                        // Unnamed when the junction has no relation of its own here.
+                        let key = junction_path.unwrap_or_else(|| format!("{path}\u{0}junction"));
+                        scope.joins.push((key, j.clone(), junction));
+                        j
+                    }
+                };
                 format!(
-                    "LEFT JOIN {} AS {} ON {} LEFT JOIN {} AS {} ON {}",
-                    quote(&th.table),
-                    quote(&j),
-                    column_pairs(&j, &th.source_columns, from, &rel.columns),
+                    "LEFT JOIN {} AS {} ON {}",
                     quote(&target.name),
                     quote(&to),
                     column_pairs(&to, &rel.target_columns, &j, &th.target_columns)
