@@ -237,3 +237,15 @@ test("a many-to-many and its junction's reverse relation share one junction join
   assert.deepEqual([row.playlists, row.links], [3, 3]);
   db.close();
 });
+
+test('past a to-many LEFT JOIN, forward joins are LEFT too: rows without related rows stay, with 0', async () => {
+  const { Count } = require('..');
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  // Django: 18 playlists, n = 0 for the empty ones (the INNER JOIN to Track dropped them: 14).
+  const rows = await db.model('Playlist').objects.annotate({ n: Count('PlaylistTrack__Track__Name') }).orderBy('PlaylistId');
+  const want = await db.query('SELECT p.PlaylistId AS id, count(t.Name) AS n FROM Playlist p LEFT JOIN PlaylistTrack pt ON pt.PlaylistId = p.PlaylistId LEFT JOIN Track t ON t.TrackId = pt.TrackId GROUP BY p.PlaylistId ORDER BY p.PlaylistId');
+  assert.equal(rows.length, 18);
+  assert.deepEqual(rows.map((r) => [r.PlaylistId, r.n]), want.map((r) => [r.id, r.n]));
+  assert.ok(rows.some((r) => r.n === 0));
+  db.close();
+});

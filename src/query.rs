@@ -348,6 +348,9 @@ impl<'a> Compiler<'a> {
                 });
                 alias = self.join_to_many(scope, &path, &alias, rel, target, junction_path);
                 table = target;
+                // Past a LEFT JOIN of a to-many relation, forward joins must
+                // be LEFT too, or rows without related rows drop out.
+                nullable = true;
                 if i + 1 == parts.len() {
                     // `Count('tracks')`: the related rows' key.
                     let key = target
