@@ -256,9 +256,9 @@ export declare class FieldRef {
   div(value: number | FieldRef): FieldRef;
   mod(value: number | FieldRef): FieldRef;
   /** For orderBy(): ascending (the default). */
-  asc(): OrderExpression;
+  asc(options?: NullsOrder): OrderExpression;
   /** For orderBy(): descending. */
-  desc(): OrderExpression;
+  desc(options?: NullsOrder): OrderExpression;
 }
 export declare function F(path: string): FieldRef;
 /** A literal where an expression is expected. */
@@ -270,12 +270,17 @@ export declare class ValueNode {
 /** An aggregate or function expression, usable in annotate(), aggregate(), filter values and orderBy through annotations. */
 export declare class Expression<V = unknown> {
   private readonly __value?: V;
-  asc(): OrderExpression;
-  desc(): OrderExpression;
+  asc(options?: NullsOrder): OrderExpression;
+  desc(options?: NullsOrder): OrderExpression;
 }
 /** An expression with a direction, for orderBy(). */
 export declare class OrderExpression {
   private readonly descending: boolean;
+}
+/** Where NULLs sort (Django's nulls_first / nulls_last); SQLite's default puts them lowest. */
+export interface NullsOrder {
+  nullsFirst?: boolean;
+  nullsLast?: boolean;
 }
 type ExprArg = string | FieldRef | Expression | ValueNode;
 export interface AggregateOptions {

@@ -372,3 +372,22 @@ test("text values go through the column's value policy, as Django's fields prepa
   assert.equal((await Ev.objects.get({ id: 1 })).published, true);
   db.close();
 });
+
+test('asc()/desc() place NULLs first or last, as Django\'s nulls_first/nulls_last, and reverse() flips both', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  const base = Track.objects.filter({ TrackId__lte: 100 });
+  const composers = async (qs) => (await qs.valuesList('Composer', { flat: true })).map((c) => (c === null ? null : 'x'));
+  const plain = await composers(base.orderBy(F('Composer').asc(), 'TrackId'));
+  assert.equal(plain[0], null, 'SQLite sorts NULLs lowest');
+  const last = await composers(base.orderBy(F('Composer').asc({ nullsLast: true }), 'TrackId'));
+  assert.equal(last.at(-1), null);
+  assert.notEqual(last[0], null);
+  const first = await composers(base.orderBy(F('Composer').desc({ nullsFirst: true }), 'TrackId'));
+  assert.equal(first[0], null);
+  const reversed = await composers(base.orderBy(F('Composer').desc({ nullsFirst: true })).reverse());
+  assert.equal(reversed.at(-1), null, 'reverse() puts them last');
+  assert.throws(() => F('Composer').asc({ nullsFirst: true, nullsLast: true }), { code: 'INVALID_OPTION' });
+  assert.throws(() => F('Composer').asc({ nulls_last: true }), { code: 'INVALID_OPTION' });
+  db.close();
+});

@@ -176,21 +176,29 @@ function isExpression(v) {
   return v instanceof FieldRef || v instanceof Aggregate || v instanceof Func || v instanceof CastExpr;
 }
 
-/** An expression in orderBy() with its direction: `F('likes').desc()`, `Lower('name').asc()`. */
+/**
+ * An expression in orderBy() with its direction and, when given, where NULLs
+ * go: `F('likes').desc({ nullsLast: true })`, `Lower('name').asc()`
+ * (Django's asc/desc with nulls_first/nulls_last). `nulls` is 'first',
+ * 'last' or null (SQLite's default: NULLs sort lowest).
+ */
 class OrderExpr {
-  constructor(expr, descending) {
+  constructor(expr, descending, options) {
+    const { nullsFirst = false, nullsLast = false } = checkOptionKeys(descending ? 'desc()' : 'asc()', options, ['nullsFirst', 'nullsLast']);
+    if (nullsFirst && nullsLast) throw new NoormmeError('nullsFirst and nullsLast cannot both be true', { code: 'INVALID_OPTION' });
     this.expr = expr;
     this.descending = descending;
+    this.nulls = nullsFirst ? 'first' : nullsLast ? 'last' : null;
     Object.freeze(this);
   }
 }
 
 for (const Kind of [FieldRef, Aggregate, Func, CastExpr]) {
-  Kind.prototype.asc = function asc() {
-    return new OrderExpr(this, false);
+  Kind.prototype.asc = function asc(options) {
+    return new OrderExpr(this, false, options);
   };
-  Kind.prototype.desc = function desc() {
-    return new OrderExpr(this, true);
+  Kind.prototype.desc = function desc(options) {
+    return new OrderExpr(this, true, options);
   };
 }
 

@@ -332,6 +332,8 @@ function alwaysEmpty(node) {
 function fieldNames(method, fields) {
   const list = fields.flat();
   for (const f of list) {
+    // orderBy's expression terms with a NULLs placement.
+    if (method === 'orderBy' && f !== null && typeof f === 'object' && typeof f.t === 'string' && (f.nulls === 'first' || f.nulls === 'last')) continue;
     if (typeof f !== 'string' || f === '') {
       throw new NoormmeError(`${method}() takes field names (strings), got ${typeof f === 'string' ? 'an empty string' : typeof f}`, { code: 'INVALID_QUERY' });
     }
@@ -484,7 +486,9 @@ class QuerySet {
       // An expression orders through an unselected annotation, like alias().
       const name = `noormme_order_${qs.state.annotations.length}`;
       qs = qs.alias({ [name]: ordered.expr });
-      return ordered.descending ? `-${name}` : name;
+      const term = ordered.descending ? `-${name}` : name;
+      // Where NULLs go travels with the term: { t, nulls } in the shape.
+      return ordered.nulls === null ? term : { t: term, nulls: ordered.nulls };
     });
     const order = fieldNames('orderBy', names);
     qs.validateList('order', order);
@@ -658,7 +662,9 @@ class QuerySet {
     let order = this.state.order;
     if (this.state.reversed) {
       const base = order && order.length ? order : (this.model.identity ?? []);
-      order = base.map((t) => (t === '?' ? t : t.startsWith('-') ? t.slice(1) : `-${t}`));
+      // Reversed as Django reverses: the direction flips, and so does where NULLs go.
+      const flip = (t) => (t === '?' ? t : t.startsWith('-') ? t.slice(1) : `-${t}`);
+      order = base.map((t) => (typeof t === 'string' ? flip(t) : { t: flip(t.t), nulls: t.nulls === 'first' ? 'last' : 'first' }));
     }
     return order ?? [];
   }

@@ -1095,9 +1095,19 @@ impl<'a> Compiler<'a> {
     fn order(&mut self, scope: &mut Scope<'a>, terms: &[Value]) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for term in terms {
-            let text = term
-                .as_str()
-                .ok_or_else(|| shape_error("orderBy takes field names"))?;
+            // A name, or {"t": name, "nulls": "first"|"last"} (Django's nulls_first/nulls_last).
+            let (text, nulls) = match term {
+                Value::Object(o) => (
+                    o.get("t").and_then(Value::as_str),
+                    match o.get("nulls").and_then(Value::as_str) {
+                        Some("first") => " NULLS FIRST",
+                        Some("last") => " NULLS LAST",
+                        _ => return Err(shape_error("orderBy: nulls is 'first' or 'last'")),
+                    },
+                ),
+                other => (other.as_str(), ""),
+            };
+            let text = text.ok_or_else(|| shape_error("orderBy takes field names"))?;
             if text == "?" {
                 out.push("random()".to_string());
                 continue;
@@ -1109,7 +1119,7 @@ impl<'a> Compiler<'a> {
             // The annotation's expression itself: an alias() is not in the
             // SELECT list, and a quoted unknown name would be a string.
             if let Some((_, sql, _)) = self.annotations.iter().find(|(n, _, _)| n == path) {
-                out.push(format!("{sql}{}", if desc { " DESC" } else { "" }));
+                out.push(format!("{sql}{}{nulls}", if desc { " DESC" } else { "" }));
                 continue;
             }
             let parts: Vec<String> = path.split("__").map(str::to_owned).collect();
@@ -1127,7 +1137,7 @@ impl<'a> Compiler<'a> {
                 ));
             }
             out.push(format!(
-                "{}{}",
+                "{}{}{nulls}",
                 resolved.sql,
                 if desc { " DESC" } else { "" }
             ));
