@@ -20,6 +20,7 @@ const NUMBER_TRANSFORMS = new Set(['year', 'month', 'day', 'week', 'week_day', '
 
 const OPTIONS = ['fields', 'orderBy', 'orderParam', 'maxValues'];
 const DEFAULT_MAX_VALUES = 100;
+
 /** A mistake in a filterSet declaration: code, not input, so it throws. */
 function optionError(message) {
   return new NoormmeError(message, { code: 'INVALID_OPTION' });
