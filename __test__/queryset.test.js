@@ -391,3 +391,18 @@ test('asc()/desc() place NULLs first or last, as Django\'s nulls_first/nulls_las
   assert.throws(() => F('Composer').asc({ nulls_last: true }), { code: 'INVALID_OPTION' });
   db.close();
 });
+
+test('filter({ plain }).first() answers as the long way does, for every value, filter and exclude', async () => {
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: false });
+  const Track = db.model('Track');
+  for (const [id, album] of [[1, 1], [3503, 347], [-1, 1], [2, 999]]) {
+    const fast = await Track.objects.filter({ TrackId: id }).first();
+    const slow = await Track.objects.filter({ TrackId: id }).orderBy('TrackId').slice(0, 1).then((r) => r[0] ?? null);
+    assert.deepEqual(fast, slow, `TrackId ${id}`);
+    assert.deepEqual(await Track.objects.filter({ AlbumId: album }).first(), (await Track.objects.filter({ AlbumId: album }).orderBy('TrackId'))[0] ?? null);
+  }
+  assert.equal((await Track.objects.exclude({ TrackId: 1 }).first()).TrackId, 2);
+  assert.equal((await Track.objects.filter({ Milliseconds__gt: 300000 }).first()).TrackId, (await Track.objects.filter({ Milliseconds__gt: 300000 }).orderBy('TrackId').slice(0, 1))[0].TrackId);
+  await assert.rejects(Track.objects.filter({ TrackId: 'abc' }).first(), { code: 'INVALID_VALUE' });
+  db.close();
+});

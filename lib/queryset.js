@@ -223,7 +223,7 @@ function plainClause(model, kind, conditions) {
   if (plain === undefined) {
     const keys = keysOf(conditions);
     if (!keys.every(isSingleValueKey)) return null;
-    plain = { key: `${kind}:${qKey(toQ(conditions))}`, keys, validated: false, updatePlans: new KeptPlans() };
+    plain = { key: `${kind}:${qKey(toQ(conditions))}`, keys, validated: false, updatePlans: new KeptPlans(), firstPlan: undefined };
     model.plainKeys.set(kind, conditions, plain);
   }
   // The values in the order of `plain.keys`: an object literal's own keys, which for-in walks in the same
@@ -837,10 +837,53 @@ class QuerySet {
     }
   }
 
-  async first() {
+  /** The first row by the order (by the key when none), or null. */
+  first() {
+    try {
+      const plan = this.keptFirst();
+      if (plan !== null) return runPlan(this.model, plan, this.state.where[0].plainValues, null, NO_VALUES, (r) => this.model.decodeRows(r.rows, plan)[0] ?? null);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const ordered = this.state.order || this.state.reversed ? this : this.orderBy(...(this.model.identity ?? []));
-    const [row] = await ordered.slice(0, 1).fetch();
-    return row ?? null;
+    return ordered
+      .slice(0, 1)
+      .fetch()
+      .then(([row]) => row ?? null);
+  }
+
+  /**
+   * For `filter({ plain }).first()`, the commonest lookup after get(): the
+   * compiled query kept on the plain clause (its slots are the clause's
+   * values), so repeats build no QuerySet chain. Null for other chains, and
+   * while the N+1 guard watches (it needs the long way).
+   */
+  keptFirst() {
+    const st = this.state;
+    const identity = this.model.identity;
+    if (
+      st.where.length !== 1 ||
+      st.where[0].plain === null ||
+      this.model.db.nPlusOne !== null ||
+      identity === null ||
+      identity.length === 0 ||
+      st.annotations.length ||
+      st.order !== null ||
+      st.reversed ||
+      st.distinct ||
+      st.empty ||
+      st.start !== 0 ||
+      st.end !== null ||
+      st.mode !== 'rows' ||
+      st.fields !== null ||
+      st.related.length ||
+      st.prefetches.length
+    ) {
+      return null;
+    }
+    const plain = st.where[0].plain;
+    plain.firstPlan ??= this.orderBy(...identity).slice(0, 1).compiled('select');
+    return plain.firstPlan;
   }
 
   async last() {
