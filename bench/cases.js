@@ -35,6 +35,7 @@ function adapters() {
       // The ORM, with the chain built fresh on every call.
       orm: {
         get: (id) => User.objects.get({ id }),
+        first: (id) => User.objects.filter({ id }).first(),
         list: (age) => User.objects.filter({ age__gte: age, bio__isnull: false }).orderBy('-score').slice(0, 50),
         count: (age) => User.objects.filter({ age }).count(),
         update: (id, score) => User.objects.filter({ id }).update({ score }),
@@ -57,10 +58,12 @@ function adapters() {
     const count = prepared('SELECT count(*) AS count FROM users WHERE age = ?');
     const update = prepared('UPDATE users SET score = ? WHERE id = ?');
     const get = prepared('SELECT * FROM users WHERE id = ?');
+    const firstById = prepared('SELECT * FROM users WHERE id = ? ORDER BY id LIMIT 1');
     const firstUsers = prepared('SELECT * FROM users WHERE id >= ? ORDER BY id LIMIT 20');
     return {
       orm: {
         get: async (id) => get.get(id),
+        first: async (id) => firstById.get(id) ?? null,
         list: async (age) => list.all(age),
         count: async (age) => count.get(age).count,
         update: async (id, score) => update.run(score, id).changes,
@@ -119,6 +122,9 @@ const cases = {
   },
   async 'orm-get'(db) {
     return { value: await timeLoop((i) => db.orm.get(1 + (i % 10000))), unit: 'ops/s' };
+  },
+  async 'orm-first'(db) {
+    return { value: await timeLoop((i) => db.orm.first(1 + (i % 10000))), unit: 'ops/s' };
   },
   async 'orm-list-50'(db) {
     return { value: await timeLoop((i) => db.orm.list(18 + (i % 40))), unit: 'ops/s' };

@@ -10,7 +10,7 @@ const { execFileSync } = require('node:child_process');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LIBRARIES = ['better-sqlite3', 'noormme'];
-const CASES = (process.env.BENCH_CASES ?? 'point-select,select-100,select-10k,insert-in-tx,orm-get,orm-list-50,orm-count,orm-update,orm-prefetch-20,event-loop-gap,parallel-slow-reads').split(',');
+const CASES = (process.env.BENCH_CASES ?? 'point-select,select-100,select-10k,insert-in-tx,orm-get,orm-first,orm-list-50,orm-count,orm-update,orm-prefetch-20,event-loop-gap,parallel-slow-reads').split(',');
 // Cases where smaller is better.
 const LOWER_IS_BETTER = new Set(['event-loop-gap', 'parallel-slow-reads']);
 
