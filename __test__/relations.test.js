@@ -249,3 +249,22 @@ test('past a to-many LEFT JOIN, forward joins are LEFT too: rows without related
   assert.ok(rows.some((r) => r.n === 0));
   db.close();
 });
+
+test('the N+1 guard also sees kept plans: a loop of get() or filter().first() by one field is reported', async () => {
+  const { NPlusOneError } = require('..');
+  const db = new NOORMME({ database: copyShared('chinook.sqlite'), nPlusOne: 'throw' });
+  const albums = await db.model('Album').objects.orderBy('AlbumId').slice(0, 15);
+  await assert.rejects(
+    (async () => {
+      for (const album of albums) await db.model('Artist').objects.get({ ArtistId: album.ArtistId });
+    })(),
+    (e) => e instanceof NPlusOneError && /Artist was queried 10 times in a row by ArtistId/.test(e.message),
+  );
+  await assert.rejects(
+    (async () => {
+      for (const album of albums) await db.model('Track').objects.filter({ AlbumId: album.AlbumId }).first();
+    })(),
+    (e) => e instanceof NPlusOneError && /Track was queried 10 times in a row by AlbumId/.test(e.message),
+  );
+  db.close();
+});

@@ -247,9 +247,13 @@ class Manager {
   get(...conditions) {
     const model = this.model;
     try {
-      const plan = conditions.length === 1 && model.db.nPlusOne === null ? getPlan(model, conditions[0]) : null;
+      const plan = conditions.length === 1 ? getPlan(model, conditions[0]) : null;
       if (plan === null) return this.queryset().get(...conditions);
       const { compiled, keys, qs } = plan;
+      // The N+1 guard (development) counts repeats of the plan itself: one
+      // object per shape, so telling repeats apart costs a comparison.
+      const guard = model.db.nPlusOne;
+      if (guard !== null) guard.observe(model.db, model, plan, qs.state);
       return runPlan(model, compiled, NO_VALUES, conditions[0], keys, (r) => qs.single(model.decodeRows(r.rows, compiled), conditions));
     } catch (err) {
       return Promise.reject(err);

@@ -58,7 +58,7 @@ class NPlusOneGuard {
     return this.count >= THRESHOLD - 1 && !(this.mode === 'warn' && this.warnedKeys.has(this.lastKey));
   }
 
-  /** Called before each SELECT a QuerySet runs. */
+  /** Called before each SELECT a QuerySet or kept plan runs; `key` identifies its shape (a key string, or the kept plan itself). */
   observe(db, model, key, state) {
     if (key !== this.lastKey) {
       this.lastKey = key;

@@ -841,6 +841,7 @@ class QuerySet {
   first() {
     try {
       const plan = this.keptFirst();
+      if (plan !== null && this.model.db.nPlusOne !== null) this.model.db.nPlusOne.observe(this.model.db, this.model, plan, this.state);
       if (plan !== null) return runPlan(this.model, plan, this.state.where[0].plainValues, null, NO_VALUES, (r) => this.model.decodeRows(r.rows, plan)[0] ?? null);
     } catch (err) {
       return Promise.reject(err);
@@ -855,8 +856,7 @@ class QuerySet {
   /**
    * For `filter({ plain }).first()`, the commonest lookup after get(): the
    * compiled query kept on the plain clause (its slots are the clause's
-   * values), so repeats build no QuerySet chain. Null for other chains, and
-   * while the N+1 guard watches (it needs the long way).
+   * values), so repeats build no QuerySet chain. Null for other chains.
    */
   keptFirst() {
     const st = this.state;
@@ -864,7 +864,6 @@ class QuerySet {
     if (
       st.where.length !== 1 ||
       st.where[0].plain === null ||
-      this.model.db.nPlusOne !== null ||
       identity === null ||
       identity.length === 0 ||
       st.annotations.length ||
